@@ -1,0 +1,1 @@
+"""Comparison searchers (BoTorch, HEBO, BANANAS, NASBOWL, one-shot, ...), registered by entry points."""

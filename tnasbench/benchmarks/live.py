@@ -1,0 +1,180 @@
+"""The live benchmark: train the NB201 network for a cell on real images (CPU or CUDA)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from tnasbench.benchmarks.images import ImageData, load_images
+from tnasbench.benchmarks.protocol import Evaluation, Result
+from tnasbench.benchmarks.tables import data_home
+from tnasbench.errors import TnasbenchError
+from tnasbench.seeding import derive_seed
+from tnasbench.space import Arch
+from tnasbench.space.network import NB201Network, NetworkConfig
+
+LIVE_DATASETS = ("digits", "fashion-mnist")  # plus "torchvision/<Name>" for users who have the data
+LIVE_METRICS = ("val", "test")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How a cell is trained; CPU-sized by default (a few seconds per cell on digits)."""
+
+    epochs: int = 4
+    channels: int = 8
+    cells_per_stage: int = 1
+    batch_size: int = 64
+    learning_rate: float = 0.05
+    max_train_samples: int = 0  # 0 = all
+    device: str = "auto"  # auto = cuda when present, else cpu
+    download: bool = False  # torchvision data sets only
+    root: str = ""  # torchvision root; default $TNASBENCH_HOME/torchvision
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any], where: Path | str = "[live]") -> TrainingConfig:
+        names = {f.name: f.type for f in fields(cls)}
+        for key, value in values.items():
+            if key not in names:
+                raise TnasbenchError(f"{where}: unknown key {key!r} in [live] (allowed: {', '.join(names)})")
+        config = cls(**values)
+        for key in ("epochs", "channels", "cells_per_stage", "batch_size"):
+            value = getattr(config, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise TnasbenchError(f"{where}: [live] {key} must be a positive integer, got {value!r}")
+        if config.device not in ("auto", "cpu", "cuda"):
+            raise TnasbenchError(f"{where}: [live] device must be auto, cpu or cuda, got {config.device!r}")
+        return config
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainingConfig:
+        return cls(**json.loads(text))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    def resolved_device(self) -> str:
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise TnasbenchError("[live] device = 'cuda' but no CUDA device is available: use device = 'auto'")
+        return self.device
+
+
+def train_cell(arch: Arch, data: ImageData, config: TrainingConfig, seed: int) -> dict[str, float]:
+    """Train from scratch with SGD + cosine schedule; returns val/test accuracy (%) and seconds."""
+    device = config.resolved_device()
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    net_config = NetworkConfig(config.channels, config.cells_per_stage, data.in_channels, data.num_classes)
+    model = NB201Network(arch, net_config).to(device)
+    x, y = data.train
+    if config.max_train_samples:
+        x, y = x[: config.max_train_samples], y[: config.max_train_samples]
+    x, y = x.to(device), y.to(device)
+    steps_per_epoch = math.ceil(len(y) / config.batch_size)
+    optimiser = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, config.epochs * steps_per_epoch)
+    loss_fn = nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    model.train()
+    for _ in range(config.epochs):
+        order = torch.randperm(len(y), generator=generator).to(device)
+        for k in range(steps_per_epoch):
+            batch = order[k * config.batch_size: (k + 1) * config.batch_size]
+            optimiser.zero_grad(set_to_none=True)
+            loss_fn(model(x[batch]), y[batch]).backward()
+            optimiser.step()
+            schedule.step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    return {"val": _accuracy(model, data.val, device), "test": _accuracy(model, data.test, device), "seconds": seconds}
+
+
+@torch.no_grad()
+def _accuracy(model: nn.Module, split: tuple[torch.Tensor, torch.Tensor], device: str) -> float:
+    model.eval()
+    x, y = split
+    correct = sum(int((model(x[i:i + 1024].to(device)).argmax(1) == y[i:i + 1024].to(device)).sum())
+                  for i in range(0, len(y), 1024))
+    return 100.0 * correct / len(y)
+
+
+class LiveCache:
+    """Finished trainings keyed by (cell canonical key, dataset, config, seed): repeats are free."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or data_home() / "live-cache.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, val REAL, test REAL, seconds REAL, device TEXT)")
+
+    def get(self, key: str) -> dict[str, float] | None:
+        row = self.db.execute("SELECT val, test, seconds FROM runs WHERE key=?", (key,)).fetchone()
+        return dict(zip(("val", "test", "seconds"), row)) if row else None
+
+    def put(self, key: str, run: dict[str, float], device: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?)", (key, run["val"], run["test"], run["seconds"], device))
+
+
+class LiveBenchmark:
+    """Evaluates a cell by training it; searchers see validation accuracy, reports score test."""
+
+    objective, report = "val", "test"
+
+    def __init__(self, dataset: str, config: TrainingConfig | None = None, seed: int = 0, cache: LiveCache | None = None) -> None:
+        if dataset not in LIVE_DATASETS and not dataset.startswith("torchvision/"):
+            raise TnasbenchError(f"unknown live dataset {dataset!r}: choose {', '.join(LIVE_DATASETS)} or torchvision/<Name>")
+        self.dataset, self.config, self.seed = dataset, config or TrainingConfig(), seed
+        self.needs_gpu = self.config.device == "cuda"
+        self._cache = cache
+        self._data: ImageData | None = None
+
+    @property
+    def data(self) -> ImageData:
+        if self._data is None:
+            root = self.config.root or str(data_home() / "torchvision")
+            self._data = load_images(self.dataset, root, self.config.download)
+        return self._data
+
+    def run_key(self, arch: Arch) -> str:
+        return f"{self.dataset}|{self.config.to_json()}|{self.seed}|{arch.canonical_key}"
+
+    def evaluate(self, arch: Arch) -> Evaluation:
+        cache = self._cache = self._cache or LiveCache()
+        key = self.run_key(arch)
+        run = cache.get(key)
+        if run is None:
+            run = train_cell(arch, self.data, self.config, derive_seed(self.seed, arch.canonical_key))
+            cache.put(key, run, self.config.resolved_device())
+        return Evaluation(Result(run["val"], run["seconds"], "val"), run["test"])
+
+    def optimum(self) -> float:
+        """The space is not enumerated live, so regret is measured from 100% (it is the test error)."""
+        return 100.0
+
+    def signature(self) -> dict[str, str]:
+        return {"dataset": self.dataset, "config": self.config.to_json()}
+
+
+def image_sample(dataset: str, seed: int, per_class: int = 20) -> dict[int, np.ndarray]:
+    """``per_class`` training images of each class of the target (for dataset encoders)."""
+    x, y = load_images(dataset).train
+    rng = np.random.default_rng(seed)
+    sample = {}
+    for label in sorted(set(y.tolist())):
+        rows = np.flatnonzero(y.numpy() == label)
+        sample[label] = x[rng.choice(rows, size=min(per_class, len(rows)), replace=False)].numpy()
+    return sample

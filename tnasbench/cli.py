@@ -1,0 +1,147 @@
+"""The ``tnasbench`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from tnasbench.errors import TnasbenchError
+
+SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from tnasbench.report import build_report
+    from tnasbench.runner import run_suite
+    from tnasbench.store import Store
+    from tnasbench.suite import load_suite
+
+    suite = load_suite(args.suite)
+    store_path = Path(args.store or f"results/{suite.name}.sqlite")
+    store = Store(store_path)
+    counts = run_suite(suite, store, jobs=args.jobs, show_progress=not args.quiet)
+    store.close()
+    print(f"{suite.name}: {counts['done']} trials run, {counts['skipped']} already in {store_path}, {counts['failed']} failed")
+    if args.report:
+        print(f"report: {build_report(store_path, args.report)}")
+    return 1 if counts["failed"] else 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    if args.what == "searchers":
+        from tnasbench.searchers import searcher_names
+
+        print("\n".join(searcher_names()))
+    elif args.what == "datasets":
+        from tnasbench.benchmarks.live import LIVE_DATASETS
+        from tnasbench.benchmarks.tables import DATASETS
+
+        print("\n".join([f"nb201: {d}" for d in DATASETS] + [f"nb201-live: {d}" for d in LIVE_DATASETS]
+                        + ["nb201-live: torchvision/<Name> (needs torchvision and the data)"]))
+    else:
+        print("\n".join(str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
+                        for p in sorted(SUITES_DIR.glob("*.toml"))))
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from tnasbench.benchmarks.importers import data_status, import_source
+    from tnasbench.benchmarks.tables import data_home
+
+    if args.action == "import":
+        if not args.paths:
+            raise TnasbenchError("data import needs at least one PATH (e.g. ../shared/data/nb201/*.csv)")
+        for path in args.paths:
+            for metric, origin in import_source(path).items():
+                print(f"imported {metric} from {origin}")
+        return 0
+    print(f"tables cached in {data_home() / 'nb201'}")
+    for dataset, metric, source in data_status():
+        print(f"{dataset:15s} {metric:15s} {source}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from tnasbench.report import build_report
+
+    print(f"report: {build_report(_existing(args.store), args.out)}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from tnasbench.store import Store
+
+    for path in Store(_existing(args.store)).export(args.out, args.format):
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from tnasbench.store import Store
+
+    trials = Store(_existing(args.store)).trials()
+    if trials.empty:
+        print("no trials")
+        return 0
+    table = trials.groupby(["dataset", "label", "status"]).size().unstack("status", fill_value=0)
+    print(table.to_string())
+    for row in trials[trials["status"] == "failed"].itertuples():
+        print(f"failed: {row.label} on {row.dataset} seed {row.seed}: {row.error}")
+    return 0
+
+
+def _existing(path: str) -> Path:
+    if not Path(path).is_file():
+        raise TnasbenchError(f"{path}: no such store (create one with `tnasbench run SUITE --store {path}`)")
+    return Path(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tnasbench", description="NAS benchmark and reproducibility harness.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a suite's missing trials into a store")
+    run.add_argument("suite")
+    run.add_argument("--store", help="SQLite store (default results/<suite name>.sqlite)")
+    run.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument("--report", metavar="DIR", help="write a report to DIR afterwards")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+    listing = sub.add_parser("list", help="list searchers, datasets or suites")
+    listing.add_argument("what", choices=("searchers", "datasets", "suites"))
+    listing.set_defaults(func=_cmd_list)
+    data = sub.add_parser("data", help="import NB201 tables or show what is present")
+    data.add_argument("action", choices=("import", "status"))
+    data.add_argument("paths", nargs="*")
+    data.set_defaults(func=_cmd_data)
+    report = sub.add_parser("report", help="figures and tables from a store")
+    report.add_argument("store")
+    report.add_argument("--out", default="report", help="output folder (default ./report)")
+    report.set_defaults(func=_cmd_report)
+    export = sub.add_parser("export", help="write the store as parquet or CSV")
+    export.add_argument("store")
+    export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    export.add_argument("--out", default="export")
+    export.set_defaults(func=_cmd_export)
+    status = sub.add_parser("status", help="trials per dataset and searcher: done / failed / running")
+    status.add_argument("store")
+    status.set_defaults(func=_cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # small GP fits and CPU training are slower on contended threads
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TnasbenchError as error:
+        print(f"tnasbench: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tnasbench: interrupted; finished trials are kept, run the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

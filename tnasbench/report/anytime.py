@@ -1,0 +1,70 @@
+"""Anytime regret: curves per searcher and the final-regret table (reads the store only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tnasbench.errors import TnasbenchError
+
+
+def finished_observations(observations: pd.DataFrame) -> pd.DataFrame:
+    if observations.empty:
+        raise TnasbenchError("the store has no finished trials yet: run `tnasbench run SUITE --store STORE` first")
+    return observations
+
+
+def regret_curves(observations: pd.DataFrame) -> pd.DataFrame:
+    """Regret after every evaluation, per (dataset, budget, searcher, seed), padded to the longest trial.
+
+    A trial that stopped early (a seconds budget) keeps its last regret for later steps.
+    """
+    frames = []
+    for _, trial in observations.groupby("trial", sort=False):
+        frames.append(trial[["dataset", "searcher", "seed", "budget_evaluations", "step", "regret", "cost_seconds"]]
+                      .assign(cumulative_cost=trial["cost_seconds"].cumsum()))
+    curves = pd.concat(frames, ignore_index=True)
+    longest = int(curves["step"].max())
+    padded = []
+    for keys, trial in curves.groupby(["dataset", "searcher", "seed", "budget_evaluations"], dropna=False, sort=False):
+        trial = trial.set_index("step").reindex(range(1, longest + 1)).ffill()
+        padded.append(trial.reset_index())
+    return pd.concat(padded, ignore_index=True)
+
+
+def final_regret_table(observations: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std of the final regret and the incumbent's reported accuracy, per dataset and searcher."""
+    last = observations.sort_values("step").groupby("trial").tail(1)
+    optimum = last["optimum"]
+    summary = (last.assign(final_accuracy=optimum - last["regret"])
+               .groupby(["dataset", "searcher"])
+               .agg(trials=("regret", "size"), evaluations=("step", "mean"),
+                    regret_mean=("regret", "mean"), regret_std=("regret", "std"),
+                    accuracy_mean=("final_accuracy", "mean"), accuracy_std=("final_accuracy", "std"),
+                    optimum=("optimum", "first"))
+               .reset_index())
+    return summary.fillna({"regret_std": 0.0, "accuracy_std": 0.0})
+
+
+def markdown_table(summary: pd.DataFrame) -> str:
+    lines = ["| dataset | searcher | trials | evaluations | final regret (mean ± std) | accuracy of incumbent | optimum |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for row in summary.itertuples():
+        lines.append(f"| {row.dataset} | {row.searcher} | {row.trials} | {row.evaluations:.0f} | "
+                     f"{row.regret_mean:.3f} ± {row.regret_std:.3f} | {row.accuracy_mean:.2f} ± {row.accuracy_std:.2f} | "
+                     f"{row.optimum:.2f} |")
+    return "\n".join(lines)
+
+
+def budget_checkpoints(longest: int) -> list[int]:
+    points = [p for p in (10, 25, 50, 100, 200, 500) if p <= longest]
+    return points or [longest]
+
+
+def anytime_table(curves: pd.DataFrame) -> pd.DataFrame:
+    """Mean regret at 10/25/50/100 evaluations (the paper's Table-1 layout)."""
+    points = budget_checkpoints(int(curves["step"].max()))
+    at = curves[curves["step"].isin(points)]
+    table = at.groupby(["dataset", "searcher", "step"])["regret"].mean().unstack("step")
+    table.columns = [f"regret@{c}" for c in table.columns]
+    return table.reset_index().replace({np.nan: None})

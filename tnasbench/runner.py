@@ -1,0 +1,132 @@
+"""Run a suite: expand it into trials, skip finished ones, run the rest, write every observation."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tnasbench.benchmarks.protocol import Benchmark
+from tnasbench.errors import TnasbenchError
+from tnasbench.provenance import provenance
+from tnasbench.searchers import SearchContext, get_searcher
+from tnasbench.searchers.context import build_context
+from tnasbench.seeding import seed_everything
+from tnasbench.space import Arch, nb201_space
+from tnasbench.store import Observation, Store
+from tnasbench.suite import Suite, TrialSpec
+
+
+@dataclass
+class TrialOutcome:
+    key: str
+    observations: list[Observation] = field(default_factory=list)
+    error: str | None = None
+
+
+def make_benchmark(spec: TrialSpec) -> Benchmark:
+    """The benchmark a trial evaluates on, seeded by the repetition (shared by all searchers)."""
+    if spec.benchmark == "nb201":
+        from tnasbench.benchmarks.tabular import TabularBenchmark
+
+        return TabularBenchmark(spec.dataset, spec.objective, spec.report, spec.noise, spec.benchmark_seed)
+    from tnasbench.benchmarks.live import LiveBenchmark, TrainingConfig
+
+    return LiveBenchmark(spec.dataset, TrainingConfig.from_json(spec.live), seed=spec.benchmark_seed)
+
+
+@cache
+def _benchmark_facts(spec: TrialSpec) -> tuple[str, str]:
+    bench = make_benchmark(spec)
+    return bench.report, ",".join(f"{k}={v}" for k, v in sorted(bench.signature().items()))
+
+
+def resolve(spec: TrialSpec) -> TrialSpec:
+    """Fill in what the key depends on: the report metric, data signature, searcher version."""
+    report, signature = _benchmark_facts(replace(spec, seed=0, suite="", suite_seed=0))
+    version = get_searcher(spec.searcher).version
+    return replace(spec, report=report, signature=signature, searcher_version=version)
+
+
+def run_trial(spec: TrialSpec) -> TrialOutcome:
+    """One seeded search; never raises for searcher faults (the outcome carries the error)."""
+    outcome = TrialOutcome(spec.key)
+    try:
+        seed_everything(spec.searcher_seed)
+        benchmark = make_benchmark(spec)
+        space = nb201_space()
+        context: SearchContext = build_context(spec)
+        searcher = get_searcher(spec.searcher)(**spec.searcher_params)
+        searcher.setup(space, context, spec.searcher_seed)
+        optimum = benchmark.optimum()
+        best_objective, incumbent_reported, spent = -math.inf, -math.inf, 0.0
+        step = 0
+        while not spec.budget.exhausted(step, spent):
+            start = time.perf_counter()
+            arch = searcher.ask()
+            if not isinstance(arch, Arch):
+                raise TnasbenchError(f"searcher {spec.label!r} proposed {arch!r}, which is not an NB201 cell")
+            evaluation = benchmark.evaluate(arch)
+            searcher.tell(arch, evaluation.result)
+            step += 1
+            spent += evaluation.result.cost_seconds
+            if evaluation.result.accuracy > best_objective:  # the incumbent is chosen on what the searcher saw
+                best_objective, incumbent_reported = evaluation.result.accuracy, evaluation.reported
+            outcome.observations.append(Observation(
+                step, space.index(arch), evaluation.result.accuracy, evaluation.reported,
+                optimum - incumbent_reported, evaluation.result.cost_seconds, time.perf_counter() - start))
+    except Exception as error:  # a faulty searcher fails its trial, the suite goes on
+        summary = f"{type(error).__name__}: {error}"
+        frames = traceback.extract_tb(error.__traceback__)
+        where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+        outcome.error = summary + where
+    return outcome
+
+
+def _worker_init() -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def run_suite(suite: Suite, store: Store, jobs: int = 1, show_progress: bool = True) -> dict[str, int]:
+    """Run every trial of ``suite`` not yet done in ``store``; returns counts by outcome."""
+    if jobs < 1:
+        raise TnasbenchError(f"--jobs must be at least 1, got {jobs}")
+    specs = [resolve(spec) for spec in suite.trials()]
+    done = {k for k, s in store.statuses().items() if s == "done"}
+    pending = [s for s in specs if s.key not in done]
+    counts = {"skipped": len(specs) - len(pending), "done": 0, "failed": 0}
+    facts = provenance()
+
+    def record(spec: TrialSpec, outcome: TrialOutcome) -> None:
+        store.add_observations(spec.key, outcome.observations)
+        store.finish_trial(spec.key, outcome.error)
+        counts["failed" if outcome.error else "done"] += 1
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=not show_progress, transient=False) as progress:
+        task = progress.add_task(f"{suite.name}: {len(pending)} trials to run", total=len(pending))
+        for spec in pending:
+            store.start_trial(spec, make_benchmark(spec).optimum(), facts)
+        if jobs == 1:
+            for spec in pending:
+                record(spec, run_trial(spec))
+                progress.advance(task)
+        else:
+            with ProcessPoolExecutor(jobs, initializer=_worker_init) as pool:
+                futures = {pool.submit(run_trial, spec): spec for spec in pending}
+                for future in as_completed(futures):
+                    record(futures[future], future.result())
+                    progress.advance(task)
+    return counts

@@ -1,0 +1,24 @@
+"""Build what a trial's searcher may see: other datasets' tables, never the target's."""
+
+from __future__ import annotations
+
+from tnasbench.benchmarks.tables import DATASETS, load_table
+from tnasbench.searchers.protocol import MetaTable, SearchContext
+from tnasbench.suite import TrialSpec
+
+
+def build_context(spec: TrialSpec) -> SearchContext:
+    """Leave-one-dataset-out: meta-training tables of every NB201 dataset but the target."""
+    tables = []
+    for dataset in DATASETS:
+        if dataset == spec.dataset:
+            continue
+        table = load_table(dataset)
+        metric = spec.objective if spec.objective in table.columns else "val@200"
+        tables.append(MetaTable(dataset, metric, table.column(metric).copy()))
+    images = None
+    if spec.benchmark == "nb201-live":
+        from tnasbench.benchmarks.live import image_sample
+
+        images = image_sample(spec.dataset, seed=spec.benchmark_seed)
+    return SearchContext(spec.dataset, spec.objective, tuple(tables), images)

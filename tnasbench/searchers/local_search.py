@@ -1,0 +1,53 @@
+"""Local search: best-improvement hill climbing over single-edge mutations, with random restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import numpy as np
+
+from tnasbench.benchmarks.protocol import Result
+from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.space import Arch, SearchSpace
+
+
+class LocalSearch(Searcher):
+    """Evaluate every unseen neighbour of the current cell, move to the best if it improves,
+    otherwise restart from a random unseen cell (White et al., 2021)."""
+
+    name = "local-search"
+
+    def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
+        self._space = space
+        self._rng = np.random.default_rng(seed)
+        self._seen: set[Arch] = set()
+        self._walk = self._climb()
+        self._proposal = next(self._walk)
+
+    def ask(self) -> Arch:
+        return self._proposal
+
+    def tell(self, arch: Arch, result: Result) -> None:
+        self._seen.add(arch)
+        self._proposal = self._walk.send(result.accuracy)
+
+    def _climb(self) -> Generator[Arch, float, None]:
+        while True:  # one restart per loop
+            current = self._unseen_random()
+            current_value = yield current
+            while True:
+                neighbours = [n for n in current.mutations() if n not in self._seen]
+                best, best_value = None, current_value
+                for k in self._rng.permutation(len(neighbours)):
+                    value = yield neighbours[k]
+                    if value > best_value:
+                        best, best_value = neighbours[k], value
+                if best is None:
+                    break
+                current, current_value = best, best_value
+
+    def _unseen_random(self) -> Arch:
+        while True:
+            arch = self._space.sample(self._rng)
+            if arch not in self._seen or len(self._seen) >= len(self._space):
+                return arch

@@ -1,0 +1,67 @@
+"""The black-box searcher protocol (ask/tell) and what a searcher may legally see."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from tnasbench.benchmarks.protocol import Result
+from tnasbench.space import Arch, SearchSpace
+
+
+@dataclass(frozen=True)
+class MetaTable:
+    """Accuracies of every cell on one *other* dataset (row i = cell index i)."""
+
+    dataset: str
+    metric: str
+    accuracies: np.ndarray
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """Everything a searcher may use besides its own observations.
+
+    ``meta_tables`` never holds the target dataset: transfer methods learn from other
+    datasets only. ``images`` is a sample of the target's images where the benchmark has them.
+    """
+
+    dataset: str
+    objective: str
+    meta_tables: tuple[MetaTable, ...] = ()
+    images: Any = None
+    device: str = "cpu"
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if any(t.dataset == self.dataset for t in self.meta_tables):
+            raise ValueError(f"a search context for {self.dataset!r} must not hold that dataset's own table")
+
+
+class Searcher(ABC):
+    """Ask/tell searcher. The constructor only stores hyper-parameters; work starts in ``setup``.
+
+    Subclasses set ``name`` (the registry name) and bump ``version`` when their
+    behaviour changes, so stored trials of the old behaviour are not reused.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+
+    @abstractmethod
+    def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
+        """Start a fresh search; all randomness must come from ``seed``."""
+
+    @abstractmethod
+    def ask(self) -> Arch:
+        """The next cell to evaluate."""
+
+    @abstractmethod
+    def tell(self, arch: Arch, result: Result) -> None:
+        """The outcome of evaluating ``arch`` (the cell last asked for)."""

@@ -1,0 +1,26 @@
+"""Random search: cells drawn uniformly without replacement."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tnasbench.benchmarks.protocol import Result
+from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.space import Arch, SearchSpace
+
+
+class RandomSearch(Searcher):
+    name = "random-search"
+
+    def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
+        self._space = space
+        self._order = np.random.default_rng(seed).permutation(len(space))
+        self._next = 0
+
+    def ask(self) -> Arch:
+        arch = self._space.arch(int(self._order[self._next % len(self._order)]))
+        self._next += 1
+        return arch
+
+    def tell(self, arch: Arch, result: Result) -> None:
+        pass

@@ -1,0 +1,42 @@
+"""Searchers are found through the ``tnasbench.searchers`` entry-point group."""
+
+from __future__ import annotations
+
+import difflib
+from importlib.metadata import entry_points
+
+from tnasbench.errors import TnasbenchError
+from tnasbench.searchers.protocol import Searcher
+
+GROUP = "tnasbench.searchers"
+_runtime: dict[str, type[Searcher]] = {}
+
+
+def register(cls: type[Searcher]) -> type[Searcher]:
+    """Register a searcher class in this process (tests, notebooks); usable as a decorator."""
+    _runtime[cls.name] = cls
+    return cls
+
+
+def searcher_names() -> list[str]:
+    return sorted({ep.name for ep in entry_points(group=GROUP)} | set(_runtime))
+
+
+def get_searcher(name: str) -> type[Searcher]:
+    """The searcher class registered under ``name``, with a clear error if it cannot be had."""
+    if name in _runtime:
+        return _runtime[name]
+    found = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+    if not found:
+        close = difflib.get_close_matches(name, searcher_names(), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TnasbenchError(f"unknown searcher {name!r}{hint}: `tnasbench list searchers` shows the registered ones")
+    try:
+        cls = found[0].load()
+    except Exception as error:  # a plugin's import error must name the plugin
+        raise TnasbenchError(
+            f"searcher plugin {name!r} ({found[0].value}) failed to import: {type(error).__name__}: {error}"
+        ) from None
+    if not (isinstance(cls, type) and issubclass(cls, Searcher)):
+        raise TnasbenchError(f"searcher plugin {name!r} ({found[0].value}) is not a tnasbench Searcher subclass")
+    return cls

@@ -1,0 +1,129 @@
+"""The result store: one SQLite file (WAL), a trials table and one row per observation."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tnasbench.errors import TnasbenchError
+from tnasbench.suite import TrialSpec
+
+SCHEMA_VERSION = 1
+STATUSES = ("running", "done", "failed")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    key TEXT PRIMARY KEY, suite TEXT, benchmark TEXT, dataset TEXT, objective TEXT, report TEXT,
+    noise TEXT, searcher TEXT, label TEXT, params TEXT, budget_evaluations INTEGER, budget_seconds REAL,
+    seed INTEGER, searcher_seed INTEGER, benchmark_seed INTEGER, optimum REAL, status TEXT NOT NULL,
+    error TEXT, spec TEXT NOT NULL, provenance TEXT, started REAL, finished REAL);
+CREATE TABLE IF NOT EXISTS observations (
+    trial TEXT NOT NULL, step INTEGER NOT NULL, arch INTEGER NOT NULL, objective REAL NOT NULL,
+    reported REAL NOT NULL, regret REAL NOT NULL, cost_seconds REAL NOT NULL, wall_seconds REAL NOT NULL,
+    PRIMARY KEY (trial, step));
+"""
+
+
+@dataclass(frozen=True)
+class Observation:
+    step: int  # 1-based evaluation number
+    arch: int  # cell index
+    objective: float  # what the searcher saw
+    reported: float  # the report metric of the same cell
+    regret: float  # optimum of the report metric minus the incumbent's reported value
+    cost_seconds: float
+    wall_seconds: float
+
+
+class Store:
+    """A SQLite result store; the process that opens it is its only writer."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise TnasbenchError(f"{self.path} is not a tnasbench store ({error}): pass another --store path") from None
+        if row is None:
+            with self.db:
+                self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) != SCHEMA_VERSION:
+            newer = int(row[0]) > SCHEMA_VERSION
+            raise TnasbenchError(
+                f"{self.path} has store schema {row[0]}, this tnasbench reads schema {SCHEMA_VERSION}: "
+                + ("upgrade tnasbench" if newer else "re-run the suite into a new store")
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def status(self, key: str) -> str | None:
+        row = self.db.execute("SELECT status FROM trials WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def statuses(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, status FROM trials"))
+
+    def start_trial(self, spec: TrialSpec, optimum: float, provenance: dict[str, Any]) -> None:
+        """Register a trial as running; a partial earlier attempt is wiped (it is redone from its seed)."""
+        with self.db:
+            self.db.execute("DELETE FROM observations WHERE trial=?", (spec.key,))
+            self.db.execute(
+                "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (spec.key, spec.suite, spec.benchmark, spec.dataset, spec.objective, spec.report, spec.noise,
+                 spec.searcher, spec.label, spec.params, spec.budget.evaluations, spec.budget.seconds, spec.seed,
+                 spec.searcher_seed, spec.benchmark_seed, optimum, "running", None,
+                 json.dumps(asdict(spec), sort_keys=True), json.dumps(provenance, sort_keys=True), time.time(), None),
+            )
+
+    def add_observations(self, key: str, observations: list[Observation]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO observations VALUES (?,?,?,?,?,?,?,?)",
+                [(key, o.step, o.arch, o.objective, o.reported, o.regret, o.cost_seconds, o.wall_seconds)
+                 for o in observations],
+            )
+
+    def finish_trial(self, key: str, error: str | None = None) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE trials SET status=?, error=?, finished=? WHERE key=?",
+                ("failed" if error else "done", error, time.time(), key),
+            )
+
+    def trials(self) -> pd.DataFrame:
+        return pd.read_sql_query("SELECT * FROM trials ORDER BY dataset, label, seed", self.db)
+
+    def observations(self, status: str = "done") -> pd.DataFrame:
+        """Observations joined with their trial's columns (only trials with ``status``)."""
+        query = """SELECT t.suite, t.benchmark, t.dataset, t.objective AS objective_metric, t.report AS report_metric,
+                          t.label AS searcher, t.searcher AS searcher_class, t.params, t.budget_evaluations,
+                          t.budget_seconds, t.seed, t.optimum, o.*
+                   FROM observations o JOIN trials t ON o.trial = t.key WHERE t.status = ?
+                   ORDER BY o.trial, o.step"""
+        return pd.read_sql_query(query, self.db, params=(status,))
+
+    def export(self, out: str | Path, fmt: str) -> list[Path]:
+        """Write trials and observations as parquet or CSV files next to each other."""
+        if fmt not in ("parquet", "csv"):
+            raise TnasbenchError(f"unknown export format {fmt!r}: choose parquet or csv")
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in (("trials", self.trials()), ("observations", self.observations())):
+            target = out / f"{name}.{fmt}"
+            frame.to_parquet(target, index=False) if fmt == "parquet" else frame.to_csv(target, index=False)
+            written.append(target)
+        return written

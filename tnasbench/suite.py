@@ -1,0 +1,217 @@
+"""Suite files (TOML): which searchers, datasets, budgets and seeds; validated on load."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tnasbench import __version__
+from tnasbench.errors import TnasbenchError
+from tnasbench.seeding import derive_seed
+
+BENCHMARKS = ("nb201", "nb201-live")
+TOP_KEYS = {"name", "description", "seed", "benchmark", "datasets", "objective", "report", "noise",
+            "seeds", "budgets", "searchers", "live"}
+SEARCHER_KEYS = {"name", "params", "label"}
+BUDGET_KEYS = {"evaluations", "seconds"}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Stop after ``evaluations`` evaluations or ``seconds`` of (table) training time, whichever first."""
+
+    evaluations: int | None = None
+    seconds: float | None = None
+
+    def exhausted(self, evaluations: int, seconds: float) -> bool:
+        return (self.evaluations is not None and evaluations >= self.evaluations) or (
+            self.seconds is not None and seconds >= self.seconds
+        )
+
+    def __str__(self) -> str:
+        parts = [f"{self.evaluations} evals" if self.evaluations else "", f"{self.seconds:g} s" if self.seconds else ""]
+        return " / ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One seeded search run; ``key`` identifies it in the store."""
+
+    suite: str
+    suite_seed: int
+    benchmark: str
+    dataset: str
+    objective: str
+    report: str
+    noise: str
+    searcher: str
+    label: str
+    params: str  # canonical JSON of the searcher's hyper-parameters
+    budget: Budget
+    seed: int  # the repetition seed listed in the suite
+    live: str = "{}"  # canonical JSON of the live benchmark's training config
+    signature: str = ""  # data checksums of the benchmark (filled in by the runner)
+    searcher_version: str = "1"
+
+    @property
+    def key(self) -> str:
+        content = asdict(self) | {"tnasbench": __version__}
+        content.pop("suite")  # the same trial in two suites is the same trial
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
+
+    @property
+    def benchmark_seed(self) -> int:
+        """Shared by every searcher in a repetition (same benchmark noise for all)."""
+        return derive_seed(self.suite_seed, self.dataset, self.seed)
+
+    @property
+    def searcher_seed(self) -> int:
+        return derive_seed(self.suite_seed, self.dataset, self.seed, self.label)
+
+    @property
+    def searcher_params(self) -> dict[str, Any]:
+        return json.loads(self.params)
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    path: str
+    seed: int
+    benchmark: str
+    datasets: tuple[str, ...]
+    objective: str
+    report: str
+    noise: str
+    seeds: tuple[int, ...]
+    budgets: tuple[Budget, ...]
+    searchers: tuple[tuple[str, str, str], ...]  # (name, label, params JSON)
+    live: str = "{}"
+    description: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def trials(self) -> list[TrialSpec]:
+        return [
+            TrialSpec(self.name, self.seed, self.benchmark, dataset, self.objective, self.report, self.noise,
+                      name, label, params, budget, seed, self.live)
+            for dataset in self.datasets
+            for budget in self.budgets
+            for name, label, params in self.searchers
+            for seed in self.seeds
+        ]
+
+
+def _fail(path: Path, message: str) -> TnasbenchError:
+    return TnasbenchError(f"{path}: {message}")
+
+
+def _check_keys(path: Path, where: str, found: dict, allowed: set[str]) -> None:
+    for key in found:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
+            raise _fail(path, f"unknown key {key!r} in {where}{hint}")
+
+
+def _positive(path: Path, name: str, value: Any, kind: type) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int) or value <= 0:
+        raise _fail(path, f"{name} must be a positive {'number' if kind is float else 'integer'}, got {value!r}")
+    return value
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate a suite file; any problem is one clear TnasbenchError."""
+    path = Path(path)
+    if not path.is_file():
+        raise TnasbenchError(f"{path}: no such suite file (`tnasbench list suites` shows the shipped ones)")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise _fail(path, f"malformed TOML: {error}") from None
+    return parse_suite(raw, path)
+
+
+def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
+    from tnasbench.benchmarks.tables import DATASETS, METRICS
+    from tnasbench.benchmarks.tabular import NOISE_MODES
+    from tnasbench.searchers import get_searcher
+
+    _check_keys(path, "the suite", raw, TOP_KEYS)
+    for required in ("name", "datasets", "seeds", "budgets", "searchers"):
+        if required not in raw:
+            raise _fail(path, f"missing key {required!r}")
+    benchmark = raw.get("benchmark", "nb201")
+    if benchmark not in BENCHMARKS:
+        raise _fail(path, f"unknown benchmark {benchmark!r}: choose one of {', '.join(BENCHMARKS)}")
+    if benchmark == "nb201":
+        known, metrics = DATASETS, METRICS
+    else:
+        from tnasbench.benchmarks.live import LIVE_DATASETS, LIVE_METRICS
+        known, metrics = LIVE_DATASETS, LIVE_METRICS
+    datasets = raw["datasets"]
+    if not isinstance(datasets, list) or not datasets:
+        raise _fail(path, "datasets must be a non-empty list")
+    for dataset in datasets:
+        if dataset not in known:
+            close = difflib.get_close_matches(str(dataset), known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"choose from {', '.join(known)}"
+            raise _fail(path, f"unknown dataset {dataset!r} for benchmark {benchmark!r} ({hint})")
+    objective, report = raw.get("objective", metrics[0]), raw.get("report", "auto")
+    for name, value in (("objective", objective), ("report", report)):
+        if value not in metrics and not (name == "report" and value == "auto"):
+            raise _fail(path, f"unknown {name} metric {value!r}: choose one of {', '.join(metrics)}")
+    noise = raw.get("noise", "mean")
+    if noise not in NOISE_MODES:
+        raise _fail(path, f"unknown noise {noise!r}: choose one of {', '.join(NOISE_MODES)}")
+    seeds = raw["seeds"]
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise _fail(path, f"seeds must be a non-empty list of integers, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise _fail(path, "seeds must not repeat")
+    suite_seed = raw.get("seed", 0)
+    if isinstance(suite_seed, bool) or not isinstance(suite_seed, int):
+        raise _fail(path, f"seed must be an integer, got {suite_seed!r}")
+    budgets = []
+    if not isinstance(raw["budgets"], list) or not raw["budgets"]:
+        raise _fail(path, "budgets must be a non-empty list like [{evaluations = 100}]")
+    for item in raw["budgets"]:
+        if not isinstance(item, dict) or not item:
+            raise _fail(path, f"each budget is a table like {{evaluations = 100}}, got {item!r}")
+        _check_keys(path, "a budget", item, BUDGET_KEYS)
+        evaluations = item.get("evaluations")
+        seconds = item.get("seconds")
+        budgets.append(Budget(
+            _positive(path, "budget evaluations", evaluations, int) if evaluations is not None else None,
+            float(_positive(path, "budget seconds", seconds, float)) if seconds is not None else None,
+        ))
+    searchers, labels = [], set()
+    if not isinstance(raw["searchers"], list) or not raw["searchers"]:
+        raise _fail(path, "searchers must be a non-empty list of [[searchers]] tables")
+    for item in raw["searchers"]:
+        if not isinstance(item, dict) or "name" not in item:
+            raise _fail(path, "each [[searchers]] table needs a name")
+        _check_keys(path, f"searcher {item.get('name')!r}", item, SEARCHER_KEYS)
+        get_searcher(item["name"])  # unknown or broken searchers fail here, before anything runs
+        params = item.get("params", {})
+        if not isinstance(params, dict):
+            raise _fail(path, f"params of searcher {item['name']!r} must be a table")
+        label = item.get("label", item["name"])
+        if label in labels:
+            raise _fail(path, f"two searchers share the label {label!r}: give one a distinct label")
+        labels.add(label)
+        searchers.append((item["name"], label, json.dumps(params, sort_keys=True)))
+    live = raw.get("live", {})
+    if benchmark == "nb201-live":
+        from tnasbench.benchmarks.live import TrainingConfig
+        live = TrainingConfig.from_mapping(live, path).to_json()
+    elif live:
+        raise _fail(path, "a [live] table only applies to benchmark = 'nb201-live'")
+    else:
+        live = "{}"
+    return Suite(str(raw["name"]), str(path), suite_seed, benchmark, tuple(datasets), objective, report, noise,
+                 tuple(seeds), tuple(budgets), tuple(searchers), live, str(raw.get("description", "")), raw)
