@@ -23,7 +23,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     store = Store(store_path)
     counts = run_suite(suite, store, jobs=args.jobs, show_progress=not args.quiet)
     store.close()
-    print(f"{suite.name}: {counts['done']} trials run, {counts['skipped']} already in {store_path}, {counts['failed']} failed")
+    print(
+        f"{suite.name}: {counts['done']} trials run, {counts['skipped']} already in {store_path}, "
+        f"{counts['failed']} failed"
+    )
     if args.report:
         print(f"report: {build_report(store_path, args.report)}")
     return 1 if counts["failed"] else 0
@@ -38,11 +41,20 @@ def _cmd_list(args: argparse.Namespace) -> int:
         from tnasbench.benchmarks.live import LIVE_DATASETS
         from tnasbench.benchmarks.tables import DATASETS
 
-        print("\n".join([f"nb201: {d}" for d in DATASETS] + [f"nb201-live: {d}" for d in LIVE_DATASETS]
-                        + ["nb201-live: torchvision/<Name> (needs torchvision and the data)"]))
+        print(
+            "\n".join(
+                [f"nb201: {d}" for d in DATASETS]
+                + [f"nb201-live: {d}" for d in LIVE_DATASETS]
+                + ["nb201-live: torchvision/<Name> (needs torchvision and the data)"]
+            )
+        )
     else:
-        print("\n".join(str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
-                        for p in sorted(SUITES_DIR.glob("*.toml"))))
+        print(
+            "\n".join(
+                str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
+                for p in sorted(SUITES_DIR.glob("*.toml"))
+            )
+        )
     return 0
 
 

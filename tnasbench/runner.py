@@ -78,9 +78,17 @@ def run_trial(spec: TrialSpec) -> TrialOutcome:
             spent += evaluation.result.cost_seconds
             if evaluation.result.accuracy > best_objective:  # the incumbent is chosen on what the searcher saw
                 best_objective, incumbent_reported = evaluation.result.accuracy, evaluation.reported
-            outcome.observations.append(Observation(
-                step, space.index(arch), evaluation.result.accuracy, evaluation.reported,
-                optimum - incumbent_reported, evaluation.result.cost_seconds, time.perf_counter() - start))
+            outcome.observations.append(
+                Observation(
+                    step,
+                    space.index(arch),
+                    evaluation.result.accuracy,
+                    evaluation.reported,
+                    optimum - incumbent_reported,
+                    evaluation.result.cost_seconds,
+                    time.perf_counter() - start,
+                )
+            )
     except Exception as error:  # a faulty searcher fails its trial, the suite goes on
         summary = f"{type(error).__name__}: {error}"
         frames = traceback.extract_tb(error.__traceback__)

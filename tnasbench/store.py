@@ -82,18 +82,40 @@ class Store:
             self.db.execute("DELETE FROM observations WHERE trial=?", (spec.key,))
             self.db.execute(
                 "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (spec.key, spec.suite, spec.benchmark, spec.dataset, spec.objective, spec.report, spec.noise,
-                 spec.searcher, spec.label, spec.params, spec.budget.evaluations, spec.budget.seconds, spec.seed,
-                 spec.searcher_seed, spec.benchmark_seed, optimum, "running", None,
-                 json.dumps(asdict(spec), sort_keys=True), json.dumps(provenance, sort_keys=True), time.time(), None),
+                (
+                    spec.key,
+                    spec.suite,
+                    spec.benchmark,
+                    spec.dataset,
+                    spec.objective,
+                    spec.report,
+                    spec.noise,
+                    spec.searcher,
+                    spec.label,
+                    spec.params,
+                    spec.budget.evaluations,
+                    spec.budget.seconds,
+                    spec.seed,
+                    spec.searcher_seed,
+                    spec.benchmark_seed,
+                    optimum,
+                    "running",
+                    None,
+                    json.dumps(asdict(spec), sort_keys=True),
+                    json.dumps(provenance, sort_keys=True),
+                    time.time(),
+                    None,
+                ),
             )
 
     def add_observations(self, key: str, observations: list[Observation]) -> None:
         with self.db:
             self.db.executemany(
                 "INSERT INTO observations VALUES (?,?,?,?,?,?,?,?)",
-                [(key, o.step, o.arch, o.objective, o.reported, o.regret, o.cost_seconds, o.wall_seconds)
-                 for o in observations],
+                [
+                    (key, o.step, o.arch, o.objective, o.reported, o.regret, o.cost_seconds, o.wall_seconds)
+                    for o in observations
+                ],
             )
 
     def finish_trial(self, key: str, error: str | None = None) -> None:

@@ -15,8 +15,20 @@ from tnasbench.errors import TnasbenchError
 from tnasbench.seeding import derive_seed
 
 BENCHMARKS = ("nb201", "nb201-live")
-TOP_KEYS = {"name", "description", "seed", "benchmark", "datasets", "objective", "report", "noise",
-            "seeds", "budgets", "searchers", "live"}
+TOP_KEYS = {
+    "name",
+    "description",
+    "seed",
+    "benchmark",
+    "datasets",
+    "objective",
+    "report",
+    "noise",
+    "seeds",
+    "budgets",
+    "searchers",
+    "live",
+}
 SEARCHER_KEYS = {"name", "params", "label"}
 BUDGET_KEYS = {"evaluations", "seconds"}
 
@@ -97,8 +109,21 @@ class Suite:
 
     def trials(self) -> list[TrialSpec]:
         return [
-            TrialSpec(self.name, self.seed, self.benchmark, dataset, self.objective, self.report, self.noise,
-                      name, label, params, budget, seed, self.live)
+            TrialSpec(
+                self.name,
+                self.seed,
+                self.benchmark,
+                dataset,
+                self.objective,
+                self.report,
+                self.noise,
+                name,
+                label,
+                params,
+                budget,
+                seed,
+                self.live,
+            )
             for dataset in self.datasets
             for budget in self.budgets
             for name, label, params in self.searchers
@@ -152,6 +177,7 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         known, metrics = DATASETS, METRICS
     else:
         from tnasbench.benchmarks.live import LIVE_DATASETS, LIVE_METRICS
+
         known, metrics = LIVE_DATASETS, LIVE_METRICS
     datasets = raw["datasets"]
     if not isinstance(datasets, list) or not datasets:
@@ -169,7 +195,11 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
     if noise not in NOISE_MODES:
         raise _fail(path, f"unknown noise {noise!r}: choose one of {', '.join(NOISE_MODES)}")
     seeds = raw["seeds"]
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+    ):
         raise _fail(path, f"seeds must be a non-empty list of integers, got {seeds!r}")
     if len(set(seeds)) != len(seeds):
         raise _fail(path, "seeds must not repeat")
@@ -185,10 +215,12 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         _check_keys(path, "a budget", item, BUDGET_KEYS)
         evaluations = item.get("evaluations")
         seconds = item.get("seconds")
-        budgets.append(Budget(
-            _positive(path, "budget evaluations", evaluations, int) if evaluations is not None else None,
-            float(_positive(path, "budget seconds", seconds, float)) if seconds is not None else None,
-        ))
+        budgets.append(
+            Budget(
+                _positive(path, "budget evaluations", evaluations, int) if evaluations is not None else None,
+                float(_positive(path, "budget seconds", seconds, float)) if seconds is not None else None,
+            )
+        )
     searchers, labels = [], set()
     if not isinstance(raw["searchers"], list) or not raw["searchers"]:
         raise _fail(path, "searchers must be a non-empty list of [[searchers]] tables")
@@ -208,10 +240,25 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
     live = raw.get("live", {})
     if benchmark == "nb201-live":
         from tnasbench.benchmarks.live import TrainingConfig
+
         live = TrainingConfig.from_mapping(live, path).to_json()
     elif live:
         raise _fail(path, "a [live] table only applies to benchmark = 'nb201-live'")
     else:
         live = "{}"
-    return Suite(str(raw["name"]), str(path), suite_seed, benchmark, tuple(datasets), objective, report, noise,
-                 tuple(seeds), tuple(budgets), tuple(searchers), live, str(raw.get("description", "")), raw)
+    return Suite(
+        str(raw["name"]),
+        str(path),
+        suite_seed,
+        benchmark,
+        tuple(datasets),
+        objective,
+        report,
+        noise,
+        tuple(seeds),
+        tuple(budgets),
+        tuple(searchers),
+        live,
+        str(raw.get("description", "")),
+        raw,
+    )

@@ -14,8 +14,12 @@ import torch
 from tnasbench.errors import TnasbenchError
 
 FASHION_MNIST_DIR = Path(os.environ.get("TNASBENCH_FASHION_MNIST", "/usr/share/datasets/fashion-mnist"))
-FASHION_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+FASHION_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def read_idx(path: Path) -> np.ndarray:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 8:
         raise TnasbenchError(f"{path}: not an IDX file of unsigned bytes (corrupt download?)")
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(shape)):
         raise TnasbenchError(f"{path}: IDX header says {shape} but holds {body.size} values (truncated?)")
@@ -100,7 +104,9 @@ def load_torchvision(name: str, root: Path, download: bool) -> ImageData:
     try:
         train, test = (cls(str(root), train=flag, download=download) for flag in (True, False))
     except RuntimeError as error:
-        raise TnasbenchError(f"torchvision {name} not found under {root}: {error} (set download = true in [live])") from None
+        raise TnasbenchError(
+            f"torchvision {name} not found under {root}: {error} (set download = true in [live])"
+        ) from None
 
     def arrays(ds):
         x = np.asarray(ds.data, dtype=np.float32) / 255.0

@@ -25,11 +25,16 @@ TEST200_COLUMNS = {
     "imagenet16-120": "ImageNetTestAccuracy200Epochs",
 }
 EPOCH12_PREFIX = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16-120": "imagenet"}
-NASLIB_FILES = {"cifar10": ("nb201_cifar10_full_training.pickle", "cifar10-valid"),
-                "cifar100": ("nb201_cifar100_full_training.pickle", "cifar100"),
-                "imagenet16-120": ("nb201_ImageNet16_full_training.pickle", "ImageNet16-120")}
-NATS_NAMES = {"cifar10": ("cifar10-valid", "cifar10"), "cifar100": ("cifar100", "cifar100"),
-              "imagenet16-120": ("ImageNet16-120", "ImageNet16-120")}  # (validation run, test run)
+NASLIB_FILES = {
+    "cifar10": ("nb201_cifar10_full_training.pickle", "cifar10-valid"),
+    "cifar100": ("nb201_cifar100_full_training.pickle", "cifar100"),
+    "imagenet16-120": ("nb201_ImageNet16_full_training.pickle", "ImageNet16-120"),
+}
+NATS_NAMES = {
+    "cifar10": ("cifar10-valid", "cifar10"),
+    "cifar100": ("cifar100", "cifar100"),
+    "imagenet16-120": ("ImageNet16-120", "ImageNet16-120"),
+}  # (validation run, test run)
 
 
 def import_source(path: str | Path) -> dict[str, str]:
@@ -40,7 +45,9 @@ def import_source(path: str | Path) -> dict[str, str]:
     digest = sha256_file(path) if path.is_file() else ""
     expected = KNOWN_SHA256.get(path.name)
     if expected and digest != expected:
-        raise TnasbenchError(f"{path} has sha256 {digest}, expected {expected}: the file is corrupt or altered; fetch it again")
+        raise TnasbenchError(
+            f"{path} has sha256 {digest}, expected {expected}: the file is corrupt or altered; fetch it again"
+        )
     if path.suffix == ".csv":
         columns = _import_csv(path)
     elif path.name.endswith(".pickle"):
@@ -48,7 +55,9 @@ def import_source(path: str | Path) -> dict[str, str]:
     elif path.is_dir() or "NATS-tss" in path.name:
         columns = _import_nats(path)
     else:
-        raise TnasbenchError(f"{path}: unknown table format (expected an NB201 CSV, a NASLib nb201_*.pickle or a NATS-Bench tss file)")
+        raise TnasbenchError(
+            f"{path}: unknown table format (expected an NB201 CSV, a NASLib nb201_*.pickle or a NATS-Bench tss file)"
+        )
     origin = f"{path.name}" + (f" (sha256 {digest[:12]})" if digest else "")
     for metric, arrays in columns.items():
         _check_values(path, metric, arrays)
@@ -80,7 +89,10 @@ def _check_values(path: Path, metric: str, arrays: dict[str, np.ndarray]) -> Non
         if metric.startswith("val@200"):  # an import must agree with the embedded validation table
             rho = spearmanr(values, load_table(dataset).column("val@200")).statistic
             if rho < 0.95:
-                raise TnasbenchError(f"{path}: {dataset} val@200 has Spearman {rho:.2f} with the embedded table (op order or cell mapping wrong?)")
+                raise TnasbenchError(
+                    f"{path}: {dataset} val@200 has Spearman {rho:.2f} with the embedded table "
+                    "(op order or cell mapping wrong?)"
+                )
 
 
 def _import_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
@@ -94,12 +106,16 @@ def _import_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
         if {f"{p}-{s}" for p in EPOCH12_PREFIX.values() for s in ("val", "test")} <= header:
             _check_rows(path, [r["ArchitectureString"] for r in rows])
             return {
-                f"{split}@12": {d: np.array([float(r[f"{p}-{split}"]) for r in rows]) for d, p in EPOCH12_PREFIX.items()}
+                f"{split}@12": {
+                    d: np.array([float(r[f"{p}-{split}"]) for r in rows]) for d, p in EPOCH12_PREFIX.items()
+                }
                 for split in ("val", "test")
             }
     except (ValueError, TypeError):
         raise TnasbenchError(f"{path}: a value is not a number (corrupt file?)") from None
-    raise TnasbenchError(f"{path}: unknown CSV columns {sorted(header)[:6]}... (expected the NB201 tables of ../shared/data/nb201)")
+    raise TnasbenchError(
+        f"{path}: unknown CSV columns {sorted(header)[:6]}... (expected the NB201 tables of ../shared/data/nb201)"
+    )
 
 
 def _import_naslib(path: Path) -> dict[str, dict[str, np.ndarray]]:
@@ -127,15 +143,21 @@ def _import_nats(path: Path) -> dict[str, dict[str, np.ndarray]]:
     try:
         from nats_bench import create
     except ImportError:
-        raise TnasbenchError("reading NATS-Bench files needs the nats_bench package: pip install 'tnasbench[nats]'") from None
+        raise TnasbenchError(
+            "reading NATS-Bench files needs the nats_bench package: pip install 'tnasbench[nats]'"
+        ) from None
     try:
         api = create(str(path), "tss", fast_mode=True, verbose=False)
         _check_rows(path, [api.arch(i) for i in range(NUM_CELLS)])
         out: dict[str, dict[str, np.ndarray]] = {m: {} for m in ("val@200", "test@200", "val@12", "test@12")}
         for dataset, (valid_run, test_run) in NATS_NAMES.items():
             for hp in ("200", "12"):
-                val = [api.get_more_info(i, valid_run, hp=hp, is_random=False)["valid-accuracy"] for i in range(NUM_CELLS)]
-                test = [api.get_more_info(i, test_run, hp=hp, is_random=False)["test-accuracy"] for i in range(NUM_CELLS)]
+                val = [
+                    api.get_more_info(i, valid_run, hp=hp, is_random=False)["valid-accuracy"] for i in range(NUM_CELLS)
+                ]
+                test = [
+                    api.get_more_info(i, test_run, hp=hp, is_random=False)["test-accuracy"] for i in range(NUM_CELLS)
+                ]
                 out[f"val@{hp}"][dataset], out[f"test@{hp}"][dataset] = np.array(val), np.array(test)
     except (OSError, ValueError, KeyError, AssertionError) as error:
         raise TnasbenchError(f"{path}: not readable as NATS-Bench tss ({type(error).__name__}: {error})") from None

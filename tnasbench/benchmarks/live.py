@@ -42,8 +42,8 @@ class TrainingConfig:
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any], where: Path | str = "[live]") -> TrainingConfig:
-        names = {f.name: f.type for f in fields(cls)}
-        for key, value in values.items():
+        names = [f.name for f in fields(cls)]
+        for key in values:
             if key not in names:
                 raise TnasbenchError(f"{where}: unknown key {key!r} in [live] (allowed: {', '.join(names)})")
         config = cls(**values)
@@ -82,7 +82,9 @@ def train_cell(arch: Arch, data: ImageData, config: TrainingConfig, seed: int) -
         x, y = x[: config.max_train_samples], y[: config.max_train_samples]
     x, y = x.to(device), y.to(device)
     steps_per_epoch = math.ceil(len(y) / config.batch_size)
-    optimiser = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    optimiser = torch.optim.SGD(
+        model.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True, weight_decay=5e-4
+    )
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, config.epochs * steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss()
     start = time.perf_counter()
@@ -90,7 +92,7 @@ def train_cell(arch: Arch, data: ImageData, config: TrainingConfig, seed: int) -
     for _ in range(config.epochs):
         order = torch.randperm(len(y), generator=generator).to(device)
         for k in range(steps_per_epoch):
-            batch = order[k * config.batch_size: (k + 1) * config.batch_size]
+            batch = order[k * config.batch_size : (k + 1) * config.batch_size]
             optimiser.zero_grad(set_to_none=True)
             loss_fn(model(x[batch]), y[batch]).backward()
             optimiser.step()
@@ -105,8 +107,10 @@ def train_cell(arch: Arch, data: ImageData, config: TrainingConfig, seed: int) -
 def _accuracy(model: nn.Module, split: tuple[torch.Tensor, torch.Tensor], device: str) -> float:
     model.eval()
     x, y = split
-    correct = sum(int((model(x[i:i + 1024].to(device)).argmax(1) == y[i:i + 1024].to(device)).sum())
-                  for i in range(0, len(y), 1024))
+    correct = sum(
+        int((model(x[i : i + 1024].to(device)).argmax(1) == y[i : i + 1024].to(device)).sum())
+        for i in range(0, len(y), 1024)
+    )
     return 100.0 * correct / len(y)
 
 
@@ -118,15 +122,19 @@ class LiveCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, val REAL, test REAL, seconds REAL, device TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, val REAL, test REAL, seconds REAL, device TEXT)"
+        )
 
     def get(self, key: str) -> dict[str, float] | None:
         row = self.db.execute("SELECT val, test, seconds FROM runs WHERE key=?", (key,)).fetchone()
-        return dict(zip(("val", "test", "seconds"), row)) if row else None
+        return dict(zip(("val", "test", "seconds"), row, strict=True)) if row else None
 
     def put(self, key: str, run: dict[str, float], device: str) -> None:
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?)", (key, run["val"], run["test"], run["seconds"], device))
+            self.db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?)", (key, run["val"], run["test"], run["seconds"], device)
+            )
 
 
 class LiveBenchmark:
@@ -134,9 +142,13 @@ class LiveBenchmark:
 
     objective, report = "val", "test"
 
-    def __init__(self, dataset: str, config: TrainingConfig | None = None, seed: int = 0, cache: LiveCache | None = None) -> None:
+    def __init__(
+        self, dataset: str, config: TrainingConfig | None = None, seed: int = 0, cache: LiveCache | None = None
+    ) -> None:
         if dataset not in LIVE_DATASETS and not dataset.startswith("torchvision/"):
-            raise TnasbenchError(f"unknown live dataset {dataset!r}: choose {', '.join(LIVE_DATASETS)} or torchvision/<Name>")
+            raise TnasbenchError(
+                f"unknown live dataset {dataset!r}: choose {', '.join(LIVE_DATASETS)} or torchvision/<Name>"
+            )
         self.dataset, self.config, self.seed = dataset, config or TrainingConfig(), seed
         self.needs_gpu = self.config.device == "cuda"
         self._cache = cache

@@ -26,7 +26,12 @@ EMBEDDED_SHA256 = {
 }
 METRICS: tuple[str, ...] = ("val@200", "test@200", "val@12", "test@12")
 # Cost of evaluating a cell at each fidelity; the 12-epoch cost is derived (12/200 of 200).
-COST_OF = {"val@200": "train_time@200", "test@200": "train_time@200", "val@12": "train_time@12", "test@12": "train_time@12"}
+COST_OF = {
+    "val@200": "train_time@200",
+    "test@200": "train_time@200",
+    "val@12": "train_time@12",
+    "test@12": "train_time@12",
+}
 DERIVED_COSTS = {"train_time@12": "12/200 of train_time@200 (no source has 12-epoch times)"}
 
 
@@ -59,12 +64,17 @@ class NB201Table:
     def column(self, name: str) -> np.ndarray:
         if name not in self.columns:
             fix = "run `tnasbench data import ../shared/data/nb201/<file>.csv`"
-            raise TnasbenchError(f"{self.dataset}: metric {name!r} is not available ({fix}; `tnasbench data status` lists what is)")
+            raise TnasbenchError(
+                f"{self.dataset}: metric {name!r} is not available ({fix}; `tnasbench data status` lists what is)"
+            )
         return self.columns[name]
 
     def signature(self) -> dict[str, str]:
         """Checksum of every column, stored with each trial so reports never pool different tables."""
-        return {k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()[:16] for k, v in sorted(self.columns.items())}
+        return {
+            k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()[:16]
+            for k, v in sorted(self.columns.items())
+        }
 
 
 def _load_embedded(dataset: str) -> tuple[dict[str, np.ndarray], np.ndarray, str]:
@@ -118,6 +128,7 @@ def load_table(dataset: str) -> NB201Table:
 
 
 # --- the cache of imported metrics ---------------------------------------------
+
 
 def _cache_dir() -> Path:
     return data_home() / "nb201"

@@ -24,8 +24,9 @@ class TabularBenchmark:
 
     needs_gpu = False
 
-    def __init__(self, dataset: str, objective: str = "val@200", report: str = "auto",
-                 noise: str = "mean", seed: int = 0) -> None:
+    def __init__(
+        self, dataset: str, objective: str = "val@200", report: str = "auto", noise: str = "mean", seed: int = 0
+    ) -> None:
         for name, value in (("objective", objective), ("report", report)):
             if value not in METRICS and value != "auto":
                 raise TnasbenchError(f"unknown {name} metric {value!r}: choose one of {', '.join(METRICS)}")

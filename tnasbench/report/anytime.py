@@ -21,12 +21,15 @@ def regret_curves(observations: pd.DataFrame) -> pd.DataFrame:
     """
     frames = []
     for _, trial in observations.groupby("trial", sort=False):
-        frames.append(trial[["dataset", "searcher", "seed", "budget_evaluations", "step", "regret", "cost_seconds"]]
-                      .assign(cumulative_cost=trial["cost_seconds"].cumsum()))
+        frames.append(
+            trial[["dataset", "searcher", "seed", "budget_evaluations", "step", "regret", "cost_seconds"]].assign(
+                cumulative_cost=trial["cost_seconds"].cumsum()
+            )
+        )
     curves = pd.concat(frames, ignore_index=True)
     longest = int(curves["step"].max())
     padded = []
-    for keys, trial in curves.groupby(["dataset", "searcher", "seed", "budget_evaluations"], dropna=False, sort=False):
+    for _, trial in curves.groupby(["dataset", "searcher", "seed", "budget_evaluations"], dropna=False, sort=False):
         trial = trial.set_index("step").reindex(range(1, longest + 1)).ffill()
         padded.append(trial.reset_index())
     return pd.concat(padded, ignore_index=True)
@@ -36,23 +39,34 @@ def final_regret_table(observations: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std of the final regret and the incumbent's reported accuracy, per dataset and searcher."""
     last = observations.sort_values("step").groupby("trial").tail(1)
     optimum = last["optimum"]
-    summary = (last.assign(final_accuracy=optimum - last["regret"])
-               .groupby(["dataset", "searcher"])
-               .agg(trials=("regret", "size"), evaluations=("step", "mean"),
-                    regret_mean=("regret", "mean"), regret_std=("regret", "std"),
-                    accuracy_mean=("final_accuracy", "mean"), accuracy_std=("final_accuracy", "std"),
-                    optimum=("optimum", "first"))
-               .reset_index())
+    summary = (
+        last.assign(final_accuracy=optimum - last["regret"])
+        .groupby(["dataset", "searcher"])
+        .agg(
+            trials=("regret", "size"),
+            evaluations=("step", "mean"),
+            regret_mean=("regret", "mean"),
+            regret_std=("regret", "std"),
+            accuracy_mean=("final_accuracy", "mean"),
+            accuracy_std=("final_accuracy", "std"),
+            optimum=("optimum", "first"),
+        )
+        .reset_index()
+    )
     return summary.fillna({"regret_std": 0.0, "accuracy_std": 0.0})
 
 
 def markdown_table(summary: pd.DataFrame) -> str:
-    lines = ["| dataset | searcher | trials | evaluations | final regret (mean ± std) | accuracy of incumbent | optimum |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| dataset | searcher | trials | evaluations | final regret (mean ± std) | accuracy of incumbent | optimum |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for row in summary.itertuples():
-        lines.append(f"| {row.dataset} | {row.searcher} | {row.trials} | {row.evaluations:.0f} | "
-                     f"{row.regret_mean:.3f} ± {row.regret_std:.3f} | {row.accuracy_mean:.2f} ± {row.accuracy_std:.2f} | "
-                     f"{row.optimum:.2f} |")
+        lines.append(
+            f"| {row.dataset} | {row.searcher} | {row.trials} | {row.evaluations:.0f} | "
+            f"{row.regret_mean:.3f} ± {row.regret_std:.3f} | {row.accuracy_mean:.2f} ± {row.accuracy_std:.2f} | "
+            f"{row.optimum:.2f} |"
+        )
     return "\n".join(lines)
 
 

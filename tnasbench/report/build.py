@@ -24,9 +24,23 @@ from tnasbench.store import Store  # noqa: E402
 def plot_regret(curves, out: Path, x: str = "step") -> Path:
     """Mean regret with 95% bootstrap CI over seeds, one panel per dataset, log scale."""
     sns.set_theme(style="whitegrid", context="paper")
-    grid = sns.relplot(data=curves, x=x, y="regret", hue="searcher", col="dataset", kind="line",
-                       errorbar=("ci", 95), n_boot=200, seed=0, facet_kws={"sharey": False}, height=3.2)
-    grid.set(yscale="symlog", yticks=[0, 0.1, 1, 10])
+    grid = sns.relplot(
+        data=curves,
+        x=x,
+        y="regret",
+        hue="searcher",
+        col="dataset",
+        kind="line",
+        col_order=sorted(curves["dataset"].unique()),
+        hue_order=sorted(curves["searcher"].unique()),
+        errorbar=("ci", 95),
+        n_boot=200,
+        seed=0,
+        facet_kws={"sharey": False},
+        height=3.2,
+    )
+    for ax in grid.axes.flat:
+        ax.set_yscale("symlog", linthresh=0.1)
     grid.set_axis_labels("evaluations" if x == "step" else "cumulative training time (s)", "regret (pp)")
     if x != "step":
         grid.set(xscale="log")
@@ -53,21 +67,43 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
     counts = trials["status"].value_counts().to_dict()
     provenance = json.loads(trials["provenance"].dropna().iloc[-1]) if trials["provenance"].notna().any() else {}
     lines = [
-        f"# tnasbench report: {', '.join(sorted(trials['suite'].unique()))}", "",
+        f"# tnasbench report: {', '.join(sorted(trials['suite'].unique()))}",
+        "",
         f"Store `{Path(store_path).name}`: {counts.get('done', 0)} trials done, {counts.get('failed', 0)} failed, "
-        f"{counts.get('running', 0)} unfinished.", "",
+        f"{counts.get('running', 0)} unfinished.",
+        "",
         "Regret = optimum of the report metric − report metric of the incumbent, where the incumbent is "
-        "the best cell by the objective the searcher saw.", "",
-        "| dataset | searchers saw | report scores |", "| --- | --- | --- |",
-        *[f"| {r.dataset} | {r.objective_metric} | {r.report_metric} |" for r in metrics.itertuples()], "",
-        "## Final regret", "", markdown_table(summary), "",
-        "## Anytime regret (mean over seeds)", "", anytime.to_markdown(index=False, floatfmt=".3f"), "",
-        *[f"![{f.stem}]({f.name})" for f in figures], "",
-        "## Provenance", "", "```", json.dumps(provenance, indent=1, sort_keys=True), "```", "",
+        "the best cell by the objective the searcher saw.",
+        "",
+        "| dataset | searchers saw | report scores |",
+        "| --- | --- | --- |",
+        *[f"| {r.dataset} | {r.objective_metric} | {r.report_metric} |" for r in metrics.itertuples()],
+        "",
+        "## Final regret",
+        "",
+        markdown_table(summary),
+        "",
+        "## Anytime regret (mean over seeds)",
+        "",
+        anytime.to_markdown(index=False, floatfmt=".3f"),
+        "",
+        *[f"![{f.stem}]({f.name})" for f in figures],
+        "",
+        "## Provenance",
+        "",
+        "```",
+        json.dumps(provenance, indent=1, sort_keys=True),
+        "```",
+        "",
     ]
     failed = trials[trials["status"] == "failed"]
     if len(failed):
-        lines += ["## Failed trials", "", *[f"- {r.label} on {r.dataset}, seed {r.seed}: {r.error}" for r in failed.itertuples()], ""]
+        lines += [
+            "## Failed trials",
+            "",
+            *[f"- {r.label} on {r.dataset}, seed {r.seed}: {r.error}" for r in failed.itertuples()],
+            "",
+        ]
     report = out / "report.md"
     report.write_text("\n".join(lines))
     store.close()

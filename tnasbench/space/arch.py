@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterator
 
 import numpy as np
 
@@ -42,6 +42,8 @@ class Arch:
         nodes = text.strip().split("+")
         ops: list[int] = []
         try:
+            if len(nodes) != 3:
+                raise ValueError
             for to_node, node in enumerate(nodes, start=1):
                 tokens = [t for t in node.split("|") if t]
                 if len(tokens) != to_node:

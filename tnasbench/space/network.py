@@ -67,9 +67,7 @@ class Cell(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
         for to_node in (1, 2, 3):
-            nodes.append(
-                sum(self.edges[k](nodes[src]) for k, (src, dst) in enumerate(EDGES) if dst == to_node)
-            )
+            nodes.append(sum(self.edges[k](nodes[src]) for k, (src, dst) in enumerate(EDGES) if dst == to_node))
         return nodes[3]
 
 
@@ -80,9 +78,7 @@ class ResidualReduction(nn.Module):
         super().__init__()
         self.conv_a = ReLUConvBN(c_in, c_out, 3, stride=2)
         self.conv_b = ReLUConvBN(c_out, c_out, 3)
-        self.downsample = nn.Sequential(
-            nn.AvgPool2d(2, stride=2), nn.Conv2d(c_in, c_out, 1, bias=False)
-        )
+        self.downsample = nn.Sequential(nn.AvgPool2d(2, stride=2), nn.Conv2d(c_in, c_out, 1, bias=False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.downsample(x) + self.conv_b(self.conv_a(x))
@@ -95,9 +91,7 @@ class NB201Network(nn.Module):
         super().__init__()
         make_cell = cell_factory or (lambda c: Cell(arch, c))
         c1, c2, c3 = config.stage_channels
-        self.stem = nn.Sequential(
-            nn.Conv2d(config.in_channels, c1, 3, padding=1, bias=False), nn.BatchNorm2d(c1)
-        )
+        self.stem = nn.Sequential(nn.Conv2d(config.in_channels, c1, 3, padding=1, bias=False), nn.BatchNorm2d(c1))
         layers: list[nn.Module] = []
         for stage, c in enumerate((c1, c2, c3)):
             if stage > 0:

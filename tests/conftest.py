@@ -1,0 +1,46 @@
+"""Shared fixtures: an isolated data home, the shared NB201 tables, single-threaded BLAS."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["OMP_NUM_THREADS"] = "1"
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("TNASBENCH_SHARED_DATA", ROOT.parent / "shared" / "data"))
+NB201_DIR = SHARED_DATA / "nb201"
+TEST200 = NB201_DIR / "nats_tss_test_acc_200ep.csv"
+EPOCH12 = NB201_DIR / "nb201_12ep_val_test_acc.csv"
+
+
+def pytest_configure(config):
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_home(tmp_path_factory):
+    """Every test session gets its own cache; the shared tables are imported once into it."""
+    home = tmp_path_factory.mktemp("tnasbench-home")
+    os.environ["TNASBENCH_HOME"] = str(home)
+    from tnasbench.benchmarks.importers import import_source
+
+    if not TEST200.is_file():
+        pytest.exit(f"shared NB201 tables not found in {NB201_DIR}: set TNASBENCH_SHARED_DATA", returncode=2)
+    import_source(TEST200)
+    import_source(EPOCH12)
+    return home
+
+
+@pytest.fixture
+def fresh_home(tmp_path, monkeypatch):
+    """An empty data home for tests that import or corrupt tables."""
+    from tnasbench.benchmarks.tables import load_table
+
+    monkeypatch.setenv("TNASBENCH_HOME", str(tmp_path / "home"))
+    load_table.cache_clear()
+    yield tmp_path / "home"
+    load_table.cache_clear()

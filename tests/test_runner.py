@@ -1,0 +1,169 @@
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from tnasbench.benchmarks.protocol import Result
+from tnasbench.runner import run_suite
+from tnasbench.searchers import Searcher, register
+from tnasbench.store import Store
+from tnasbench.suite import load_suite
+
+SUITE = """
+name = "runner-test"
+datasets = ["cifar10", "cifar100"]
+seeds = [0, 1, 2]
+budgets = [{{evaluations = {evaluations}}}]
+[[searchers]]
+name = "random-search"
+[[searchers]]
+name = "local-search"
+"""
+DETERMINISTIC = ["trial", "step", "arch", "objective", "reported", "regret", "cost_seconds"]
+
+
+def suite_file(tmp_path, evaluations=30, seeds=None, extra=""):
+    text = SUITE.format(evaluations=evaluations)
+    if seeds is not None:
+        text = text.replace("[0, 1, 2]", str(list(seeds)))
+    path = tmp_path / "suite.toml"
+    path.write_text(text + extra)
+    return path
+
+
+def observations(path):
+    return Store(path).observations()[DETERMINISTIC].sort_values(["trial", "step"]).reset_index(drop=True)
+
+
+def test_run_records_every_observation_and_skips_done_trials(tmp_path):
+    suite = load_suite(suite_file(tmp_path))
+    store = Store(tmp_path / "s.sqlite")
+    assert run_suite(suite, store, show_progress=False) == {"skipped": 0, "done": 12, "failed": 0}
+    obs = store.observations()
+    assert len(obs) == 12 * 30
+    assert (obs.groupby("trial")["step"].max() == 30).all()
+    assert run_suite(suite, store, show_progress=False) == {"skipped": 12, "done": 0, "failed": 0}
+    assert len(store.observations()) == 12 * 30
+
+
+def test_regret_tracks_the_incumbent_chosen_on_the_objective(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    run_suite(load_suite(suite_file(tmp_path)), store, show_progress=False)
+    for _, trial in store.observations().groupby("trial"):
+        best = trial["objective"].cummax()
+        incumbent = trial.loc[trial["objective"].eq(best) & ~best.duplicated(), "reported"]
+        expected = trial["optimum"] - incumbent.reindex(trial.index).ffill()
+        assert (trial["regret"] - expected).abs().max() < 1e-9
+        assert (trial["regret"] >= 0).all()
+
+
+def test_same_suite_gives_identical_observations_with_one_or_two_jobs(tmp_path):
+    path = suite_file(tmp_path)
+    run_suite(load_suite(path), Store(tmp_path / "one.sqlite"), jobs=1, show_progress=False)
+    run_suite(load_suite(path), Store(tmp_path / "two.sqlite"), jobs=2, show_progress=False)
+    pd.testing.assert_frame_equal(observations(tmp_path / "one.sqlite"), observations(tmp_path / "two.sqlite"))
+
+
+def test_a_seconds_budget_stops_on_training_time(tmp_path):
+    path = suite_file(tmp_path)
+    path.write_text(path.read_text().replace("evaluations = 30", "seconds = 20000"))
+    store = Store(tmp_path / "s.sqlite")
+    run_suite(load_suite(path), store, show_progress=False)
+    for _, trial in store.observations().groupby("trial"):
+        spent = trial["cost_seconds"].cumsum()
+        assert spent.iloc[-1] >= 20000 and spent.iloc[-2] < 20000
+
+
+@register
+class Exploding(Searcher):
+    name = "test-exploding"
+
+    def setup(self, space, context, seed):
+        self.space, self.asked = space, 0
+
+    def ask(self):
+        self.asked += 1
+        if self.asked > 3:
+            raise RuntimeError("boom")
+        return self.space.arch(self.asked)
+
+    def tell(self, arch, result: Result):
+        pass
+
+
+@register
+class Invalid(Searcher):
+    name = "test-invalid"
+
+    def setup(self, space, context, seed):
+        pass
+
+    def ask(self):
+        return (0, 1, 2, 3, 4, 0)
+
+    def tell(self, arch, result):
+        pass
+
+
+def test_faulty_searchers_fail_their_trial_and_the_suite_goes_on(tmp_path):
+    extra = '[[searchers]]\nname = "test-exploding"\n[[searchers]]\nname = "test-invalid"\n'
+    store = Store(tmp_path / "s.sqlite")
+    counts = run_suite(load_suite(suite_file(tmp_path, extra=extra)), store, show_progress=False)
+    assert counts == {"skipped": 0, "done": 12, "failed": 12}
+    trials = store.trials().set_index("label")
+    assert trials.loc["test-exploding", "error"].str.contains("RuntimeError: boom").all()
+    assert trials.loc["test-invalid", "error"].str.contains("not an NB201 cell").all()
+    assert store.observations("failed").empty is False  # what ran before the fault is kept for diagnosis
+    # failed trials are retried on the next run, done ones are not
+    assert run_suite(load_suite(suite_file(tmp_path, extra=extra)), store, show_progress=False)["skipped"] == 12
+
+
+def test_store_from_a_newer_schema_is_refused(tmp_path):
+    Store(tmp_path / "s.sqlite").close()
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    from tnasbench.errors import TnasbenchError
+
+    with pytest.raises(TnasbenchError, match="schema 99.*upgrade tnasbench"):
+        Store(tmp_path / "s.sqlite")
+
+
+def test_kill_minus_nine_then_resume_matches_an_uninterrupted_run(tmp_path):
+    path = suite_file(tmp_path, evaluations=100, seeds=range(40))
+    store_path = tmp_path / "killed.sqlite"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    command = [sys.executable, "-m", "tnasbench.cli", "run", str(path), "--store", str(store_path), "--quiet"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    done = 0
+    while time.time() < deadline and process.poll() is None:
+        if store_path.exists():
+            try:
+                with sqlite3.connect(store_path, timeout=1) as db:
+                    done = db.execute("SELECT COUNT(*) FROM trials WHERE status='done'").fetchone()[0]
+            except sqlite3.OperationalError:
+                done = 0
+            if done >= 20:
+                break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    statuses = Store(store_path).statuses()
+    assert 20 <= sum(s == "done" for s in statuses.values()) < 160, "the run must be killed mid-suite"
+    done_before = {k for k, s in statuses.items() if s == "done"}
+    rows_before = observations(store_path)
+    rows_before = rows_before[rows_before["trial"].isin(done_before)]
+
+    assert subprocess.run(command, env=env, capture_output=True).returncode == 0
+    resumed = observations(store_path)
+    assert not resumed.duplicated(["trial", "step"]).any()
+    pd.testing.assert_frame_equal(
+        resumed[resumed["trial"].isin(done_before)].reset_index(drop=True), rows_before.reset_index(drop=True)
+    )  # kept, untouched
+    run_suite(load_suite(path), Store(tmp_path / "clean.sqlite"), show_progress=False)
+    pd.testing.assert_frame_equal(resumed, observations(tmp_path / "clean.sqlite"))

@@ -1,0 +1,81 @@
+from pathlib import Path
+
+import pytest
+
+from tnasbench.errors import TnasbenchError
+from tnasbench.suite import load_suite
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = """
+name = "t"
+datasets = ["cifar10"]
+seeds = [0, 1]
+budgets = [{evaluations = 10}]
+[[searchers]]
+name = "random-search"
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "suite.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_suites_load():
+    for path in sorted((ROOT / "suites").glob("*.toml")):
+        suite = load_suite(path)
+        assert suite.trials()
+
+
+def test_trials_expand_the_product():
+    suite = load_suite(ROOT / "suites" / "nb201.toml")
+    assert len(suite.trials()) == 3 * 10 * len(suite.searchers)
+    assert len({t.key for t in suite.trials()}) == len(suite.trials())
+
+
+def test_seeds_do_not_depend_on_listing_order(tmp_path):
+    a = load_suite(write(tmp_path, GOOD + '[[searchers]]\nname = "local-search"\n')).trials()
+    b_text = GOOD.replace('name = "random-search"', 'name = "local-search"') + '[[searchers]]\nname = "random-search"\n'
+    b = load_suite(write(tmp_path, b_text)).trials()
+    seeds = lambda trials: {(t.label, t.seed): (t.searcher_seed, t.benchmark_seed, t.key) for t in trials}  # noqa: E731
+    assert seeds(a) == seeds(b)
+
+
+def test_benchmark_seed_is_shared_by_searchers_and_searcher_seed_is_not(tmp_path):
+    trials = load_suite(write(tmp_path, GOOD + '[[searchers]]\nname = "local-search"\n')).trials()
+    by = {(t.label, t.seed): t for t in trials}
+    assert by["random-search", 0].benchmark_seed == by["local-search", 0].benchmark_seed
+    assert by["random-search", 0].searcher_seed != by["local-search", 0].searcher_seed
+    assert by["random-search", 0].benchmark_seed != by["random-search", 1].benchmark_seed
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name = [", "malformed TOML"),
+        ("budgt = 3\n" + GOOD, "unknown key 'budgt' in the suite \\(did you mean 'budgets'\\?\\)"),
+        (GOOD.replace("evaluations = 10", "evaluations = 0"), "budget evaluations must be a positive integer, got 0"),
+        (GOOD.replace("evaluations = 10", "evaluations = -5"), "must be a positive integer, got -5"),
+        (GOOD.replace("evaluations = 10", "seconds = 0"), "budget seconds must be a positive number"),
+        (GOOD.replace("evaluations = 10", "evals = 10"), "unknown key 'evals' in a budget"),
+        (GOOD.replace("[0, 1]", '["a", 1]'), "seeds must be a non-empty list of integers"),
+        (GOOD.replace("[0, 1]", "[0.5]"), "seeds must be a non-empty list of integers"),
+        (
+            GOOD.replace("random-search", "random-serch"),
+            "unknown searcher 'random-serch' \\(did you mean 'random-search'\\?\\)",
+        ),
+        (GOOD.replace('"cifar10"', '"cifar-10"'), "unknown dataset 'cifar-10' .*did you mean 'cifar10'"),
+        ('objective = "accuracy"\n' + GOOD, "unknown objective metric 'accuracy'"),
+        (GOOD.replace('name = "t"\n', ""), "missing key 'name'"),
+        (GOOD + "[live]\nepochs = 3\n", "only applies to benchmark = 'nb201-live'"),
+    ],
+)
+def test_bad_suites_give_one_clear_error(tmp_path, text, message):
+    with pytest.raises(TnasbenchError, match=message):
+        load_suite(write(tmp_path, text))
+
+
+def test_missing_suite_file(tmp_path):
+    with pytest.raises(TnasbenchError, match="no such suite file"):
+        load_suite(tmp_path / "none.toml")
