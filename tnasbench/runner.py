@@ -12,7 +12,7 @@ from functools import cache
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tnasbench.benchmarks.protocol import Benchmark
+from tnasbench.benchmarks.protocol import Benchmark, Query
 from tnasbench.errors import TnasbenchError
 from tnasbench.provenance import provenance
 from tnasbench.searchers import SearchContext, get_searcher
@@ -54,6 +54,16 @@ def resolve(spec: TrialSpec) -> TrialSpec:
     return replace(spec, report=report, signature=signature, searcher_version=version)
 
 
+def _unpack(proposal: object, label: str) -> tuple[Arch, int | None]:
+    if isinstance(proposal, Query):
+        proposal, epochs = proposal.arch, proposal.epochs
+    else:
+        epochs = None
+    if not isinstance(proposal, Arch):
+        raise TnasbenchError(f"searcher {label!r} proposed {proposal!r}, which is not an NB201 cell")
+    return proposal, epochs
+
+
 def run_trial(spec: TrialSpec) -> TrialOutcome:
     """One seeded search; never raises for searcher faults (the outcome carries the error)."""
     outcome = TrialOutcome(spec.key)
@@ -65,24 +75,25 @@ def run_trial(spec: TrialSpec) -> TrialOutcome:
         searcher = get_searcher(spec.searcher)(**spec.searcher_params)
         searcher.setup(space, context, spec.searcher_seed)
         optimum = benchmark.optimum()
-        best_objective, incumbent_reported, spent = -math.inf, -math.inf, 0.0
+        best, incumbent_reported, spent = (-1, -math.inf), -math.inf, 0.0
         step = 0
         while not spec.budget.exhausted(step, spent):
             start = time.perf_counter()
-            arch = searcher.ask()
-            if not isinstance(arch, Arch):
-                raise TnasbenchError(f"searcher {spec.label!r} proposed {arch!r}, which is not an NB201 cell")
-            evaluation = benchmark.evaluate(arch)
-            searcher.tell(arch, evaluation.result)
+            arch, epochs = _unpack(searcher.ask(), spec.label)
+            evaluation = benchmark.evaluate(arch, epochs)
+            result = evaluation.result
+            searcher.tell(arch, result)
             step += 1
-            spent += evaluation.result.cost_seconds
-            if evaluation.result.accuracy > best_objective:  # the incumbent is chosen on what the searcher saw
-                best_objective, incumbent_reported = evaluation.result.accuracy, evaluation.reported
+            spent += result.cost_seconds
+            # the incumbent is chosen on what the searcher saw, a higher fidelity always preferred
+            if (result.epochs, result.accuracy) > best:
+                best, incumbent_reported = (result.epochs, result.accuracy), evaluation.reported
             outcome.observations.append(
                 Observation(
                     step,
                     space.index(arch),
-                    evaluation.result.accuracy,
+                    result.epochs,
+                    result.accuracy,
                     evaluation.reported,
                     optimum - incumbent_reported,
                     evaluation.result.cost_seconds,

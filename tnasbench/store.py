@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS trials (
     seed INTEGER, searcher_seed INTEGER, benchmark_seed INTEGER, optimum REAL, status TEXT NOT NULL,
     error TEXT, spec TEXT NOT NULL, provenance TEXT, started REAL, finished REAL);
 CREATE TABLE IF NOT EXISTS observations (
-    trial TEXT NOT NULL, step INTEGER NOT NULL, arch INTEGER NOT NULL, objective REAL NOT NULL,
+    trial TEXT NOT NULL, step INTEGER NOT NULL, arch INTEGER NOT NULL, epochs INTEGER NOT NULL, objective REAL NOT NULL,
     reported REAL NOT NULL, regret REAL NOT NULL, cost_seconds REAL NOT NULL, wall_seconds REAL NOT NULL,
     PRIMARY KEY (trial, step));
 """
@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS observations (
 class Observation:
     step: int  # 1-based evaluation number
     arch: int  # cell index
+    epochs: int  # fidelity of the evaluation (training epochs)
     objective: float  # what the searcher saw
     reported: float  # the report metric of the same cell
     regret: float  # optimum of the report metric minus the incumbent's reported value
@@ -111,9 +112,9 @@ class Store:
     def add_observations(self, key: str, observations: list[Observation]) -> None:
         with self.db:
             self.db.executemany(
-                "INSERT INTO observations VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO observations VALUES (?,?,?,?,?,?,?,?,?)",
                 [
-                    (key, o.step, o.arch, o.objective, o.reported, o.regret, o.cost_seconds, o.wall_seconds)
+                    (key, o.step, o.arch, o.epochs, o.objective, o.reported, o.regret, o.cost_seconds, o.wall_seconds)
                     for o in observations
                 ],
             )

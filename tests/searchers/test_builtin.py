@@ -57,5 +57,5 @@ def test_local_search_tell_feeds_its_walk():
     first = searcher.ask()
     from tnasbench.benchmarks.protocol import Result
 
-    searcher.tell(first, Result(50.0, 1.0, "val@200"))
+    searcher.tell(first, Result(50.0, 1.0, "val@200", 200))
     assert searcher.ask() in first.mutations()

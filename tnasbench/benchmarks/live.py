@@ -6,7 +6,7 @@ import json
 import math
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,17 +161,19 @@ class LiveBenchmark:
             self._data = load_images(self.dataset, root, self.config.download)
         return self._data
 
-    def run_key(self, arch: Arch) -> str:
-        return f"{self.dataset}|{self.config.to_json()}|{self.seed}|{arch.canonical_key}"
+    def run_key(self, arch: Arch, config: TrainingConfig | None = None) -> str:
+        return f"{self.dataset}|{(config or self.config).to_json()}|{self.seed}|{arch.canonical_key}"
 
-    def evaluate(self, arch: Arch) -> Evaluation:
+    def evaluate(self, arch: Arch, epochs: int | None = None) -> Evaluation:
+        """Train for ``[live] epochs`` (or fewer, for a low-fidelity query)."""
         cache = self._cache = self._cache or LiveCache()
-        key = self.run_key(arch)
+        config = replace(self.config, epochs=epochs) if epochs else self.config
+        key = self.run_key(arch, config)
         run = cache.get(key)
         if run is None:
-            run = train_cell(arch, self.data, self.config, derive_seed(self.seed, arch.canonical_key))
-            cache.put(key, run, self.config.resolved_device())
-        return Evaluation(Result(run["val"], run["seconds"], "val"), run["test"])
+            run = train_cell(arch, self.data, config, derive_seed(self.seed, arch.canonical_key))
+            cache.put(key, run, config.resolved_device())
+        return Evaluation(Result(run["val"], run["seconds"], "val", config.epochs), run["test"])
 
     def optimum(self) -> float:
         """The space is not enumerated live, so regret is measured from 100% (it is the test error)."""

@@ -9,12 +9,21 @@ from tnasbench.space import Arch
 
 
 @dataclass(frozen=True)
+class Query:
+    """Ask for ``arch`` at a lower fidelity: ``epochs`` of training (e.g. 12 on NB201)."""
+
+    arch: Arch
+    epochs: int
+
+
+@dataclass(frozen=True)
 class Result:
     """What a searcher learns from one evaluation: the objective metric and its cost."""
 
     accuracy: float  # the objective metric, in percent
     cost_seconds: float  # training time the evaluation stands for
-    metric: str  # name of the objective metric, e.g. "val@200"
+    metric: str  # name of the metric measured, e.g. "val@200" or "val@12"
+    epochs: int  # the fidelity it was measured at
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,9 @@ class Benchmark(Protocol):
     report: str  # metric reports score
     needs_gpu: bool
 
-    def evaluate(self, arch: Arch) -> Evaluation: ...
+    def evaluate(self, arch: Arch, epochs: int | None = None) -> Evaluation:
+        """Evaluate at ``epochs`` of training (None: the benchmark's full fidelity)."""
+        ...
 
     def optimum(self) -> float:
         """Best value of the report metric over the whole space (regret is measured from it)."""

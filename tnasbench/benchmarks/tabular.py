@@ -10,6 +10,7 @@ from tnasbench.errors import TnasbenchError
 from tnasbench.space import Arch, nb201_space
 
 NOISE_MODES = ("mean", "sampled-seed")
+FIDELITIES = (200, 12)  # training epochs with a table
 
 
 def resolve_report(dataset: str, report: str) -> str:
@@ -38,23 +39,35 @@ class TabularBenchmark:
         self.table = load_table(dataset)
         self.report = resolve_report(dataset, report)
         self.space = nb201_space()
-        self._objective = self.table.column(objective).tolist()
+        self.epochs = int(objective.split("@")[1])
         self._reported = self.table.column(self.report).tolist()
-        self._cost = self.table.column(COST_OF[objective]).tolist()
         self._rng = np.random.default_rng(seed)
+        self._at: dict[int, tuple[str, list[float], list[float]]] = {}  # epochs -> (metric, values, costs)
 
-    def evaluate(self, arch: Arch) -> Evaluation:
+    def _fidelity(self, epochs: int) -> tuple[str, list[float], list[float]]:
+        """The objective's metric at ``epochs`` (val@200 -> val@12), its values and costs."""
+        if epochs not in self._at:
+            if epochs not in FIDELITIES:
+                raise TnasbenchError(f"NB201 has tables for {FIDELITIES} epochs, not {epochs}: ask for one of those")
+            metric = f"{self.objective.split('@')[0]}@{epochs}"
+            values = self.table.column(metric).tolist()
+            self._at[epochs] = (metric, values, self.table.column(COST_OF[metric]).tolist())
+        return self._at[epochs]
+
+    def evaluate(self, arch: Arch, epochs: int | None = None) -> Evaluation:
         i = self.space.index(arch)
-        accuracy = self._objective[i]
-        if self.noise == "sampled-seed":  # one training seed drawn per evaluation, as real training would
+        epochs = epochs or self.epochs
+        metric, values, costs = self._fidelity(epochs)
+        accuracy = values[i]
+        if self.noise == "sampled-seed" and metric == "val@200":  # one training seed per evaluation, as in reality
             seeds = self.table.val_seeds[i]
-            seeds = seeds[~np.isnan(seeds)]
+            seeds = seeds[~np.isnan(seeds)]  # 2 or 3 seeds: draw among those the cell has
             accuracy = float(seeds[self._rng.integers(len(seeds))])
-        return Evaluation(Result(accuracy, self._cost[i], self.objective), self._reported[i])
+        return Evaluation(Result(accuracy, costs[i], metric, epochs), self._reported[i])
 
     def optimum(self) -> float:
         return max(self._reported)
 
     def signature(self) -> dict[str, str]:
         sig = self.table.signature()
-        return {k: sig[k] for k in (self.objective, self.report, COST_OF[self.objective])}
+        return {k: sig[k] for k in (self.objective, self.report, COST_OF[self.objective]) if k in sig}

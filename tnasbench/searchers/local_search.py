@@ -6,14 +6,15 @@ from collections.abc import Generator
 
 import numpy as np
 
-from tnasbench.benchmarks.protocol import Result
-from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.benchmarks.protocol import Query, Result
+from tnasbench.searchers.protocol import SearchContext, Searcher, at_fidelity
 from tnasbench.space import Arch, SearchSpace
 
 
 class LocalSearch(Searcher):
     """Evaluate every unseen neighbour of the current cell, move to the best if it improves,
-    otherwise restart from a random unseen cell (White et al., 2021)."""
+    otherwise restart from a random unseen cell (White et al., 2021).
+    Params: ``epochs`` (optional) evaluates every cell at that lower fidelity."""
 
     name = "local-search"
 
@@ -24,8 +25,8 @@ class LocalSearch(Searcher):
         self._walk = self._climb()
         self._proposal = next(self._walk)
 
-    def ask(self) -> Arch:
-        return self._proposal
+    def ask(self) -> Arch | Query:
+        return at_fidelity(self._proposal, self.params.get("epochs"))
 
     def tell(self, arch: Arch, result: Result) -> None:
         self._seen.add(arch)

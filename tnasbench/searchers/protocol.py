@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tnasbench.benchmarks.protocol import Result
+from tnasbench.benchmarks.protocol import Query, Result
 from tnasbench.space import Arch, SearchSpace
 
 
@@ -59,9 +59,14 @@ class Searcher(ABC):
         """Start a fresh search; all randomness must come from ``seed``."""
 
     @abstractmethod
-    def ask(self) -> Arch:
-        """The next cell to evaluate."""
+    def ask(self) -> Arch | Query:
+        """The next cell to evaluate; a ``Query`` asks for it at a lower fidelity."""
 
     @abstractmethod
     def tell(self, arch: Arch, result: Result) -> None:
         """The outcome of evaluating ``arch`` (the cell last asked for)."""
+
+
+def at_fidelity(arch: Arch, epochs: int | None) -> Arch | Query:
+    """``arch`` as a low-fidelity query when ``epochs`` is given, else as it is."""
+    return Query(arch, epochs) if epochs else arch

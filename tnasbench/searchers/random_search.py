@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from tnasbench.benchmarks.protocol import Result
-from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.benchmarks.protocol import Query, Result
+from tnasbench.searchers.protocol import SearchContext, Searcher, at_fidelity
 from tnasbench.space import Arch, SearchSpace
 
 
 class RandomSearch(Searcher):
+    """Params: ``epochs`` (optional) evaluates every cell at that lower fidelity."""
+
     name = "random-search"
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
@@ -17,10 +19,10 @@ class RandomSearch(Searcher):
         self._order = np.random.default_rng(seed).permutation(len(space))
         self._next = 0
 
-    def ask(self) -> Arch:
+    def ask(self) -> Arch | Query:
         arch = self._space.arch(int(self._order[self._next % len(self._order)]))
         self._next += 1
-        return arch
+        return at_fidelity(arch, self.params.get("epochs"))
 
     def tell(self, arch: Arch, result: Result) -> None:
         pass
