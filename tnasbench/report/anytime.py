@@ -19,20 +19,12 @@ def regret_curves(observations: pd.DataFrame) -> pd.DataFrame:
 
     A trial that stopped early (a seconds budget) keeps its last regret for later steps.
     """
-    frames = []
-    for _, trial in observations.groupby("trial", sort=False):
-        frames.append(
-            trial[["dataset", "searcher", "seed", "budget_evaluations", "step", "regret", "cost_seconds"]].assign(
-                cumulative_cost=trial["cost_seconds"].cumsum()
-            )
-        )
-    curves = pd.concat(frames, ignore_index=True)
+    columns = ["trial", "dataset", "searcher", "seed", "budget_evaluations", "report_metric", "step", "regret"]
+    curves = observations[columns].assign(cumulative_cost=observations.groupby("trial")["cost_seconds"].cumsum())
     longest = int(curves["step"].max())
-    padded = []
-    for _, trial in curves.groupby(["dataset", "searcher", "seed", "budget_evaluations"], dropna=False, sort=False):
-        trial = trial.set_index("step").reindex(range(1, longest + 1)).ffill()
-        padded.append(trial.reset_index())
-    return pd.concat(padded, ignore_index=True)
+    grid = pd.MultiIndex.from_product([curves["trial"].unique(), range(1, longest + 1)], names=["trial", "step"])
+    padded = curves.set_index(["trial", "step"]).reindex(grid)
+    return padded.groupby(level="trial").ffill().reset_index()
 
 
 def final_regret_table(observations: pd.DataFrame) -> pd.DataFrame:

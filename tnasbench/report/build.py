@@ -41,7 +41,8 @@ def plot_regret(curves, out: Path, x: str = "step") -> Path:
     )
     for ax in grid.axes.flat:
         ax.set_yscale("symlog", linthresh=0.1)
-    grid.set_axis_labels("evaluations" if x == "step" else "cumulative training time (s)", "regret (pp)")
+    metric = " / ".join(sorted(curves["report_metric"].dropna().unique()))
+    grid.set_axis_labels("evaluations" if x == "step" else "cumulative training time (s)", f"{metric} regret (pp)")
     if x != "step":
         grid.set(xscale="log")
     target = out / f"regret_vs_{'evaluations' if x == 'step' else 'cost'}.png"

@@ -1,0 +1,59 @@
+import pandas as pd
+import pytest
+
+from tnasbench.report.anytime import anytime_table, final_regret_table, markdown_table, regret_curves
+
+
+def frame(rows):
+    columns = [
+        "trial",
+        "dataset",
+        "searcher",
+        "seed",
+        "budget_evaluations",
+        "report_metric",
+        "step",
+        "regret",
+        "cost_seconds",
+        "optimum",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+@pytest.fixture
+def observations():
+    return frame(
+        [
+            ("a", "cifar10", "rs", 0, 3, "test@200", 1, 5.0, 10.0, 94.0),
+            ("a", "cifar10", "rs", 0, 3, "test@200", 2, 3.0, 10.0, 94.0),
+            ("a", "cifar10", "rs", 0, 3, "test@200", 3, 1.0, 10.0, 94.0),
+            ("b", "cifar10", "rs", 1, 3, "test@200", 1, 4.0, 20.0, 94.0),
+            ("b", "cifar10", "rs", 1, 3, "test@200", 2, 2.0, 20.0, 94.0),  # stopped early (seconds budget)
+            ("c", "cifar10", "ls", 0, 3, "test@200", 1, 2.0, 5.0, 94.0),
+            ("c", "cifar10", "ls", 0, 3, "test@200", 2, 0.0, 5.0, 94.0),
+            ("c", "cifar10", "ls", 0, 3, "test@200", 3, 0.0, 5.0, 94.0),
+        ]
+    )
+
+
+def test_curves_pad_short_trials_with_their_last_regret(observations):
+    curves = regret_curves(observations)
+    assert len(curves) == 9
+    b = curves[curves["trial"] == "b"].set_index("step")
+    assert b.loc[3, "regret"] == 2.0 and b.loc[3, "cumulative_cost"] == 40.0
+
+
+def test_final_table_by_hand(observations):
+    table = final_regret_table(observations).set_index("searcher")
+    assert table.loc["rs", "regret_mean"] == pytest.approx(1.5)  # (1 + 2) / 2
+    assert table.loc["rs", "regret_std"] == pytest.approx(0.7071, abs=1e-4)
+    assert table.loc["rs", "accuracy_mean"] == pytest.approx(92.5)
+    assert table.loc["ls", "regret_mean"] == 0.0 and table.loc["ls", "trials"] == 1
+    assert "| cifar10 | rs | 2 |" in markdown_table(final_regret_table(observations))
+
+
+def test_anytime_table_uses_the_paper_checkpoints():
+    rows = [("t", "cifar10", "rs", 0, 30, "test@200", s, 30.0 - s, 1.0, 94.0) for s in range(1, 31)]
+    table = anytime_table(regret_curves(frame(rows)))
+    assert list(table.columns) == ["dataset", "searcher", "regret@10", "regret@25"]
+    assert table.loc[0, "regret@25"] == 5.0
