@@ -41,6 +41,7 @@ def plot_regret(curves, out: Path, x: str = "step") -> Path:
     )
     for ax in grid.axes.flat:
         ax.set_yscale("symlog", linthresh=0.1)
+        ax.set_ylim(bottom=0)
     metric = " / ".join(sorted(curves["report_metric"].dropna().unique()))
     grid.set_axis_labels("evaluations" if x == "step" else "cumulative training time (s)", f"{metric} regret (pp)")
     if x != "step":
@@ -64,7 +65,7 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
     summary.to_csv(out / "final_regret.csv", index=False, float_format="%.4f")
     anytime.to_csv(out / "anytime_regret.csv", index=False, float_format="%.4f")
     figures = [plot_regret(curves, out), plot_regret(curves, out, x="cumulative_cost")]
-    metrics = observations[["dataset", "objective_metric", "report_metric"]].drop_duplicates()
+    metrics = observations[["dataset", "objective_metric", "report_metric"]].drop_duplicates().sort_values("dataset")
     counts = trials["status"].value_counts().to_dict()
     provenance = json.loads(trials["provenance"].dropna().iloc[-1]) if trials["provenance"].notna().any() else {}
     lines = [
