@@ -91,3 +91,18 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path, capsys):
     bogus.write_text("not a database" * 100)
     assert main(["status", str(bogus)]) == 2
     assert "is not a tnasbench store" in capsys.readouterr().err
+
+
+def test_report_refuses_to_pool_trials_run_on_different_tables(tmp_path, capsys):
+    import json
+    import sqlite3
+
+    store = tmp_path / "q.sqlite"
+    main(["run", str(ROOT / "suites" / "quickstart.toml"), "--store", str(store), "--quiet"])
+    with sqlite3.connect(store) as db:
+        key, spec = db.execute("SELECT key, spec FROM trials WHERE dataset='cifar10' LIMIT 1").fetchone()
+        spec = json.loads(spec)
+        spec["signature"] = "test@200=0000000000000000"  # as if run on another version of the table
+        db.execute("UPDATE trials SET spec=? WHERE key=?", (json.dumps(spec), key))
+    assert main(["report", str(store), "--out", str(tmp_path / "r")]) == 2
+    assert "pools cifar10 trials run on different tables" in capsys.readouterr().err

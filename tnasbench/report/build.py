@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from tnasbench.errors import TnasbenchError  # noqa: E402
 from tnasbench.report.anytime import (  # noqa: E402
     anytime_table,
     final_regret_table,
@@ -50,6 +51,20 @@ def plot_regret(curves, out: Path, x: str = "step") -> Path:
     grid.savefig(target, dpi=120)
     plt.close(grid.figure)
     return target
+
+
+def data_signatures(trials) -> dict[str, str]:
+    """The data signature each dataset's trials were run on (several would mean mixed tables)."""
+    found: dict[str, set[str]] = {}
+    for row in trials[trials["status"] == "done"].itertuples():
+        found.setdefault(row.dataset, set()).add(json.loads(row.spec)["signature"])
+    mixed = [d for d, s in found.items() if len(s) > 1]
+    if mixed:
+        raise TnasbenchError(
+            f"the store pools {mixed[0]} trials run on different tables ({' vs '.join(sorted(found[mixed[0]]))}): "
+            "report each table's trials from its own store"
+        )
+    return {d: next(iter(s)) for d, s in found.items()}
 
 
 def build_report(store_path: str | Path, out: str | Path) -> Path:
@@ -92,6 +107,10 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
         *[f"![{f.stem}]({f.name})" for f in figures],
         "",
         "## Provenance",
+        "",
+        "Data checksums (sha256 prefixes of the table columns) per dataset:",
+        "",
+        *[f"- {d}: `{s}`" for d, s in sorted(data_signatures(trials).items())],
         "",
         "```",
         json.dumps(provenance, indent=1, sort_keys=True),
