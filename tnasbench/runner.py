@@ -42,14 +42,19 @@ def make_benchmark(spec: TrialSpec) -> Benchmark:
 
 
 @cache
-def _benchmark_facts(spec: TrialSpec) -> tuple[str, str]:
+def _facts(spec: TrialSpec) -> tuple[str, str, float]:
     bench = make_benchmark(spec)
-    return bench.report, ",".join(f"{k}={v}" for k, v in sorted(bench.signature().items()))
+    return bench.report, ",".join(f"{k}={v}" for k, v in sorted(bench.signature().items())), bench.optimum()
+
+
+def benchmark_facts(spec: TrialSpec) -> tuple[str, str, float]:
+    """(report metric, data signature, optimum): the same for every repetition, so built once."""
+    return _facts(replace(spec, seed=0, suite="", suite_seed=0, signature="", searcher_version=""))
 
 
 def resolve(spec: TrialSpec) -> TrialSpec:
     """Fill in what the key depends on: the report metric, data signature, searcher version."""
-    report, signature = _benchmark_facts(replace(spec, seed=0, suite="", suite_seed=0))
+    report, signature, _ = benchmark_facts(spec)
     version = get_searcher(spec.searcher).version
     return replace(spec, report=report, signature=signature, searcher_version=version)
 
@@ -137,7 +142,7 @@ def run_suite(suite: Suite, store: Store, jobs: int = 1, show_progress: bool = T
     with Progress(*columns, disable=not show_progress, transient=False) as progress:
         task = progress.add_task(f"{suite.name}: {len(pending)} trials to run", total=len(pending))
         for spec in pending:
-            store.start_trial(spec, make_benchmark(spec).optimum(), facts)
+            store.start_trial(spec, benchmark_facts(spec)[2], facts)
         if jobs == 1:
             for spec in pending:
                 record(spec, run_trial(spec))

@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import json
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +105,6 @@ class Suite:
     searchers: tuple[tuple[str, str, str], ...]  # (name, label, params JSON)
     live: str = "{}"
     description: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def trials(self) -> list[TrialSpec]:
         return [
@@ -260,5 +259,4 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         tuple(searchers),
         live,
         str(raw.get("description", "")),
-        raw,
     )

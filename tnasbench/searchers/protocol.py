@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,7 +34,6 @@ class SearchContext:
     meta_tables: tuple[MetaTable, ...] = ()
     images: Any = None
     device: str = "cpu"
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if any(t.dataset == self.dataset for t in self.meta_tables):
