@@ -196,3 +196,19 @@ name = "random-search"
     expected = 100 - obs["reported"].where(first_best).ffill()
     assert (obs["regret"] - expected).abs().max() < 1e-9
     assert obs["objective"].iloc[0] > 10  # trained above chance on the validation split
+
+
+def test_schema_1_store_is_migrated_in_place(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('schema_version', '1');"
+            "CREATE TABLE trials (key TEXT PRIMARY KEY, suite TEXT, benchmark TEXT, dataset TEXT, objective TEXT,"
+            " report TEXT, noise TEXT, searcher TEXT, label TEXT, params TEXT, budget_evaluations INTEGER,"
+            " budget_seconds REAL, seed INTEGER, searcher_seed INTEGER, benchmark_seed INTEGER, optimum REAL,"
+            " status TEXT NOT NULL, error TEXT, spec TEXT NOT NULL, provenance TEXT, started REAL, finished REAL);"
+        )
+    store = Store(path)
+    assert "searcher_info" in store.trials().columns
+    assert store.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"

@@ -28,6 +28,7 @@ class TrialOutcome:
     key: str
     observations: list[Observation] = field(default_factory=list)
     error: str | None = None
+    info: dict = field(default_factory=dict)  # the searcher's describe(): variant actually run, cache hits
 
 
 def make_benchmark(spec: TrialSpec) -> Benchmark:
@@ -105,6 +106,7 @@ def run_trial(spec: TrialSpec) -> TrialOutcome:
                     time.perf_counter() - start,
                 )
             )
+        outcome.info = searcher.describe()
     except Exception as error:  # a faulty searcher fails its trial, the suite goes on
         summary = f"{type(error).__name__}: {error}"
         frames = traceback.extract_tb(error.__traceback__)
@@ -135,7 +137,7 @@ def run_suite(suite: Suite, store: Store, jobs: int = 1, show_progress: bool = T
 
     def record(spec: TrialSpec, outcome: TrialOutcome) -> None:
         store.add_observations(spec.key, outcome.observations)
-        store.finish_trial(spec.key, outcome.error)
+        store.finish_trial(spec.key, outcome.error, outcome.info)
         counts["failed" if outcome.error else "done"] += 1
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

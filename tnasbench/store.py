@@ -14,7 +14,7 @@ import pandas as pd
 from tnasbench.errors import TnasbenchError
 from tnasbench.suite import TrialSpec
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added trials.searcher_info; schema 1 stores are migrated in place
 STATUSES = ("running", "done", "failed")
 
 SCHEMA = """
@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS trials (
     key TEXT PRIMARY KEY, suite TEXT, benchmark TEXT, dataset TEXT, objective TEXT, report TEXT,
     noise TEXT, searcher TEXT, label TEXT, params TEXT, budget_evaluations INTEGER, budget_seconds REAL,
     seed INTEGER, searcher_seed INTEGER, benchmark_seed INTEGER, optimum REAL, status TEXT NOT NULL,
-    error TEXT, spec TEXT NOT NULL, provenance TEXT, started REAL, finished REAL);
+    error TEXT, spec TEXT NOT NULL, provenance TEXT, started REAL, finished REAL, searcher_info TEXT);
 CREATE TABLE IF NOT EXISTS observations (
     trial TEXT NOT NULL, step INTEGER NOT NULL, arch INTEGER NOT NULL, epochs INTEGER NOT NULL, objective REAL NOT NULL,
     reported REAL NOT NULL, regret REAL NOT NULL, cost_seconds REAL NOT NULL, wall_seconds REAL NOT NULL,
@@ -60,6 +60,10 @@ class Store:
         if row is None:
             with self.db:
                 self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) == 1:
+            with self.db:
+                self.db.execute("ALTER TABLE trials ADD COLUMN searcher_info TEXT")
+                self.db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
         elif int(row[0]) != SCHEMA_VERSION:
             newer = int(row[0]) > SCHEMA_VERSION
             raise TnasbenchError(
@@ -82,7 +86,7 @@ class Store:
         with self.db:
             self.db.execute("DELETE FROM observations WHERE trial=?", (spec.key,))
             self.db.execute(
-                "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     spec.key,
                     spec.suite,
@@ -106,6 +110,7 @@ class Store:
                     json.dumps(provenance, sort_keys=True),
                     time.time(),
                     None,
+                    None,
                 ),
             )
 
@@ -119,11 +124,11 @@ class Store:
                 ],
             )
 
-    def finish_trial(self, key: str, error: str | None = None) -> None:
+    def finish_trial(self, key: str, error: str | None = None, info: dict[str, Any] | None = None) -> None:
         with self.db:
             self.db.execute(
-                "UPDATE trials SET status=?, error=?, finished=? WHERE key=?",
-                ("failed" if error else "done", error, time.time(), key),
+                "UPDATE trials SET status=?, error=?, finished=?, searcher_info=? WHERE key=?",
+                ("failed" if error else "done", error, time.time(), json.dumps(info or {}, sort_keys=True), key),
             )
 
     def trials(self) -> pd.DataFrame:

@@ -14,11 +14,12 @@ from tnasbench.space import Arch, SearchSpace
 
 @dataclass(frozen=True)
 class MetaTable:
-    """Accuracies of every cell on one *other* dataset (row i = cell index i)."""
+    """Accuracies of every cell on one *other* dataset (row i = cell index i), and its images if known."""
 
     dataset: str
     metric: str
     accuracies: np.ndarray
+    images: Any = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ class Searcher(ABC):
     @abstractmethod
     def tell(self, arch: Arch, result: Result) -> None:
         """The outcome of evaluating ``arch`` (the cell last asked for)."""
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about this run worth keeping with its results (variant, cache hits); called after the search."""
+        return {}
 
 
 def at_fidelity(arch: Arch, epochs: int | None) -> Arch | Query:

@@ -1,0 +1,68 @@
+import torch
+
+from tnasbench.benchmarks.live import image_sample
+from tnasbench.space import nb201_space
+from tnasbench.tnas.arch_encoder import DagGruEncoder, OneHotEncoder, cell_graphs
+from tnasbench.tnas.dataset_encoder import DatasetEncoder, image_features
+
+
+def _digits_features(seed=0):
+    return image_features(image_sample("digits", seed=seed, per_class=20))
+
+
+def test_image_features_are_classes_by_samples_by_64():
+    assert _digits_features().shape == (10, 20, 64)
+
+
+def test_dataset_encoder_shape_and_permutation_invariance():
+    torch.manual_seed(0)
+    encoder = DatasetEncoder(hidden=32, latent=16).eval()
+    features = _digits_features()
+    code = encoder(features)
+    assert code.shape == (16,)
+    within = torch.stack([c[torch.randperm(c.shape[0])] for c in features])  # shuffle samples in each class
+    across = features[torch.randperm(features.shape[0])]  # shuffle the classes
+    with torch.no_grad():
+        torch.testing.assert_close(encoder(within), code, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(encoder(across), code, atol=1e-5, rtol=1e-5)
+
+
+def test_dataset_encoder_tells_different_samples_apart():
+    torch.manual_seed(0)
+    encoder = DatasetEncoder(hidden=32, latent=16).eval()
+    features = _digits_features()
+    half = encoder(features[:5]), encoder(features[5:])
+    assert not torch.allclose(half[0], half[1], atol=1e-3)
+
+
+def test_graph_encoder_gives_every_labelled_cell_its_own_code():
+    torch.manual_seed(0)
+    types, adjacency = cell_graphs(nb201_space())
+    with torch.no_grad():
+        codes = DagGruEncoder(hidden=16, latent=8)(types, adjacency)
+    assert codes.shape == (15625, 8)
+    assert len(torch.unique(codes.round(decimals=5), dim=0)) == 15625
+
+
+def test_graph_encoder_does_not_depend_on_the_topological_order_chosen():
+    torch.manual_seed(0)
+    types, adjacency = cell_graphs(nb201_space())
+    encoder = DagGruEncoder(hidden=16, latent=8).eval()
+    # nodes 2 (edge 0->2) and 4 (edge 0->3) both hang off the input only: swapping them keeps a topological order
+    order = torch.tensor([0, 1, 4, 3, 2, 5, 6, 7])
+    assert all(
+        adjacency[u, v] <= (order.tolist().index(u) < order.tolist().index(v)) for u in range(8) for v in range(8)
+    )
+    with torch.no_grad():
+        original = encoder(types[:500], adjacency)
+        relabelled = encoder(types[:500][:, order], adjacency[order][:, order])
+    torch.testing.assert_close(relabelled, original, atol=1e-5, rtol=1e-5)
+
+
+def test_onehot_encoder_codes_cells_by_their_ops():
+    torch.manual_seed(0)
+    types, adjacency = cell_graphs(nb201_space())
+    with torch.no_grad():
+        codes = OneHotEncoder(hidden=32, latent=8)(types, adjacency)
+    assert codes.shape == (15625, 8)
+    assert len(torch.unique(codes.round(decimals=5), dim=0)) == 15625

@@ -1,0 +1,187 @@
+"""Meta-training on other datasets' tables: Reptile (the paper) or FSBO-style Adam (the released code).
+
+Trained weights are cached under ``$TNASBENCH_HOME/tnas/`` keyed by the config, the data
+checksums and the meta seed, so a suite meta-trains once per held-out dataset.
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.progress import Progress
+
+from tnasbench.benchmarks.tables import data_home
+from tnasbench.tnas.config import TnasConfig
+from tnasbench.tnas.model import DeepKernelSurrogate
+
+
+@dataclass(frozen=True)
+class MetaTask:
+    """One meta-training dataset: standardised accuracies of every cell, image features if known."""
+
+    dataset: str
+    targets: torch.Tensor  # [cells] float64, zero mean and unit variance
+    features: torch.Tensor | None  # [classes, samples, width] for φ, or None
+
+    @classmethod
+    def from_accuracies(cls, dataset: str, accuracies: np.ndarray, features: torch.Tensor | None) -> MetaTask:
+        y = torch.as_tensor(accuracies, dtype=torch.float64)
+        return cls(dataset, (y - y.mean()) / y.std(), features)
+
+    def checksum(self) -> str:
+        digest = hashlib.sha256(self.dataset.encode() + self.targets.numpy().tobytes())
+        if self.features is not None:
+            digest.update(self.features.numpy().tobytes())
+        return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CellGraphs:
+    types: torch.Tensor  # [cells, nodes]
+    adjacency: torch.Tensor  # [nodes, nodes]
+
+
+def task_loss(model: DeepKernelSurrogate, graphs: CellGraphs, task: MetaTask, cells: torch.Tensor) -> torch.Tensor:
+    """The GP's negative marginal likelihood of ``task``'s accuracies on a minibatch of ``cells``."""
+    codes = model.arch_encoder(graphs.types[cells], graphs.adjacency)
+    features = model.features(codes, model.data_code(task.features))
+    return model.nll(features, task.targets[cells])
+
+
+def reptile_update(model: torch.nn.Module, start: dict[str, torch.Tensor], step_size: float) -> None:
+    """Outer Reptile step: w ← w_start + step_size · (w_task − w_start), with w_task the model's weights now."""
+    with torch.no_grad():
+        for name, weight in model.named_parameters():
+            weight.copy_(start[name] + step_size * (weight - start[name]))
+
+
+def _batch(rng: np.random.Generator, cells: int, size: int) -> torch.Tensor:
+    return torch.as_tensor(rng.choice(cells, size=min(size, cells), replace=False))
+
+
+def inner_loop(
+    model: DeepKernelSurrogate, graphs: CellGraphs, task: MetaTask, config: TnasConfig, rng: np.random.Generator
+) -> float:
+    """Adapt every weight to one task with a few Adam steps; returns the last loss."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.meta_lr)
+    loss = torch.tensor(float("nan"))
+    for _ in range(config.inner_steps):
+        optimizer.zero_grad()
+        loss = task_loss(model, graphs, task, _batch(rng, len(task.targets), config.batch))
+        loss.backward()
+        optimizer.step()
+    return float(loss.detach())
+
+
+def train_reptile(
+    model: DeepKernelSurrogate, graphs: CellGraphs, tasks: list[MetaTask], config: TnasConfig, tick: Callable
+) -> dict[str, float]:
+    rng = np.random.default_rng(config.meta_seed)
+    losses = []
+    for step in range(config.meta_steps):
+        task = tasks[int(rng.integers(len(tasks)))]
+        start = {name: w.detach().clone() for name, w in model.named_parameters()}
+        losses.append(inner_loop(model, graphs, task, config, rng))
+        reptile_update(model, start, config.reptile_step * (1 - step / config.meta_steps))
+        tick()
+    return {"final_inner_loss": float(np.mean(losses[-20:]))}
+
+
+def validation_correlation(
+    model: DeepKernelSurrogate, graphs: CellGraphs, task: MetaTask, context: torch.Tensor, held_out: torch.Tensor
+) -> float:
+    """Pearson correlation between held-out accuracies and the GP's prediction from a context set."""
+    cells = torch.cat([context, held_out])
+    with torch.no_grad():
+        codes = model.arch_encoder(graphs.types[cells], graphs.adjacency)
+        features = model.features(codes, model.data_code(task.features))
+        mean, _ = model.predict(features[: len(context)], task.targets[context], features[len(context) :])
+    return float(np.corrcoef(mean.numpy(), task.targets[held_out].numpy())[0, 1])
+
+
+def train_fsbo(
+    model: DeepKernelSurrogate, graphs: CellGraphs, tasks: list[MetaTask], config: TnasConfig, tick: Callable
+) -> dict[str, float]:
+    """Adam on the pooled meta-data (one task per minibatch); keep the best checkpoint by validation Pearson."""
+    rng = np.random.default_rng(config.meta_seed)
+    cells = len(tasks[0].targets)
+    held_out = torch.as_tensor(rng.choice(cells, size=cells // 10, replace=False))
+    train_cells = np.setdiff1d(np.arange(cells), held_out.numpy())
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.meta_lr)
+    best, best_state = -np.inf, copy.deepcopy(model.state_dict())
+    check_every = max(1, config.meta_steps // 20)
+    for step in range(config.meta_steps):
+        task = tasks[step % len(tasks)]
+        optimizer.zero_grad()
+        batch = torch.as_tensor(rng.choice(train_cells, size=min(config.batch, len(train_cells)), replace=False))
+        task_loss(model, graphs, task, batch).backward()
+        optimizer.step()
+        if (step + 1) % check_every == 0 or step + 1 == config.meta_steps:
+            context = torch.as_tensor(rng.choice(train_cells, size=config.batch, replace=False))
+            score = np.mean([validation_correlation(model, graphs, t, context, held_out) for t in tasks])
+            if score > best:
+                best, best_state = score, copy.deepcopy(model.state_dict())
+        tick()
+    model.load_state_dict(best_state)
+    return {"validation_pearson": float(best)}
+
+
+def encode_cells(model: DeepKernelSurrogate, graphs: CellGraphs) -> torch.Tensor:
+    """ψ of every cell (the encoders are frozen after meta-training, so this is computed once)."""
+    with torch.no_grad():
+        return model.arch_encoder(graphs.types, graphs.adjacency)
+
+
+def meta_trained(
+    config: TnasConfig, use_data: bool, graphs: CellGraphs, tasks: list[MetaTask], progress: bool = False
+) -> tuple[DeepKernelSurrogate, torch.Tensor, dict]:
+    """The meta-trained surrogate for these tasks and the codes of all cells, cached on disk."""
+    torch.manual_seed(config.meta_seed)
+    model = DeepKernelSurrogate(config, use_data)
+    if config.meta_training == "none":
+        return model, encode_cells(model, graphs), {"meta_training": "none"}
+    key = config.meta_key(sorted(t.checksum() for t in tasks) + [f"data_encoder={use_data}"])
+    folder = data_home() / "tnas"
+    folder.mkdir(parents=True, exist_ok=True)
+    weights, facts = folder / f"{key}.pt", folder / f"{key}.json"
+    with open(folder / f"{key}.lock", "w") as lock:  # concurrent trials wait for one trainer
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if weights.exists() and facts.exists():
+            saved = torch.load(weights, weights_only=True)
+            model.load_state_dict(saved["state"])
+            return model, saved["codes"], json.loads(facts.read_text()) | {"cache": "hit"}
+        info = _train(model, graphs, tasks, config, progress) | {"cache_key": key}
+        codes = encode_cells(model, graphs)
+        _save_atomically(weights, lambda path: torch.save({"state": model.state_dict(), "codes": codes}, path))
+        _save_atomically(facts, lambda path: Path(path).write_text(json.dumps(info, sort_keys=True)))
+    return model, codes, info | {"cache": "miss"}
+
+
+def _train(
+    model: DeepKernelSurrogate, graphs: CellGraphs, tasks: list[MetaTask], config: TnasConfig, progress: bool
+) -> dict:
+    train = train_reptile if config.meta_training == "reptile" else train_fsbo
+    start = time.perf_counter()
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task(f"TNAS meta-training ({config.meta_training})", total=config.meta_steps)
+        info = train(model, graphs, tasks, config, lambda: bar.advance(task))
+    return info | {
+        "meta_training": config.meta_training,
+        "meta_datasets": [t.dataset for t in tasks],
+        "meta_seconds": round(time.perf_counter() - start, 2),
+    }
+
+
+def _save_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    partial = path.with_suffix(path.suffix + ".partial")
+    write(partial)
+    partial.replace(path)

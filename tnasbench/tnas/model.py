@@ -1,0 +1,95 @@
+"""The deep-kernel GP surrogate: ξ([ψ(arch), φ(dataset)]) → Matérn-5/2 kernel → exact GP."""
+
+from __future__ import annotations
+
+import gpytorch
+import torch
+from torch import nn
+
+from tnasbench.tnas.arch_encoder import DagGruEncoder, OneHotEncoder
+from tnasbench.tnas.config import TnasConfig
+from tnasbench.tnas.dataset_encoder import DatasetEncoder
+
+PREDICT_CHUNK = 8192
+
+
+class _ExactGP(gpytorch.models.ExactGP):
+    def __init__(self, likelihood: gpytorch.likelihoods.GaussianLikelihood) -> None:
+        super().__init__(None, None, likelihood)
+        self.mean = gpytorch.means.ConstantMean()
+        self.kernel = gpytorch.kernels.ScaleKernel(gpytorch.kernels.MaternKernel(nu=2.5))
+
+    def forward(self, z: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
+        return gpytorch.distributions.MultivariateNormal(self.mean(z), self.kernel(z))
+
+
+def _mlp(widths: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for k, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=False)):
+        layers.append(nn.Linear(a, b))
+        if k < len(widths) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class DeepKernelSurrogate(nn.Module):
+    """All of w: encoders ψ and φ, head ξ and the GP's hyper-parameters (GP part in float64)."""
+
+    def __init__(self, config: TnasConfig, use_data: bool) -> None:
+        super().__init__()
+        encoder = DagGruEncoder if config.arch_encoder == "gru" else OneHotEncoder
+        self.arch_encoder = encoder(config.arch_hidden, config.arch_latent)
+        self.data_encoder = DatasetEncoder(hidden=config.data_hidden, latent=config.data_latent) if use_data else None
+        width = config.arch_latent + (config.data_latent if use_data else 0)
+        self.head = _mlp([width, *config.head])
+        self.likelihood = gpytorch.likelihoods.GaussianLikelihood().double()
+        self.gp = _ExactGP(self.likelihood).double()
+        self.mll = gpytorch.mlls.ExactMarginalLogLikelihood(self.likelihood, self.gp)
+
+    def finetuned_parameters(self) -> list[nn.Parameter]:
+        """What meta-test fine-tuning trains: the head and the GP; the encoders stay frozen."""
+        return [*self.head.parameters(), *self.gp.parameters()]
+
+    def data_code(self, features: torch.Tensor | None) -> torch.Tensor | None:
+        if self.data_encoder is None:
+            return None
+        if features is None:
+            raise ValueError("this surrogate has a dataset encoder and needs the dataset's image features")
+        return self.data_encoder(features)
+
+    def features(self, arch_codes: torch.Tensor, data_code: torch.Tensor | None) -> torch.Tensor:
+        """Kernel inputs of cells given their arch codes ``[B, latent]`` and the dataset's code."""
+        if data_code is not None:
+            arch_codes = torch.cat([arch_codes, data_code.expand(len(arch_codes), -1)], dim=1)
+        return self.head(arch_codes).double()
+
+    def nll(self, features: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Negative exact marginal log likelihood (per point) of ``targets`` at ``features``."""
+        self.gp.train()
+        self.likelihood.train()
+        self.gp.set_train_data(features, targets, strict=False)
+        return -self.mll(self.gp(features), targets)
+
+    @torch.no_grad()
+    def predict(
+        self, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and variance of the latent function at ``test_x``.
+
+        The textbook Cholesky form with this GP's mean, kernel and noise: it needs only the
+        test-train cross-covariance, never gpytorch's N×N test covariance.
+        """
+        self.gp.eval()
+        noise = self.likelihood.noise.squeeze()
+        mean_constant = self.gp.mean.constant.squeeze()
+        eye = torch.eye(len(train_x), dtype=train_x.dtype, device=train_x.device)
+        factor = torch.linalg.cholesky(self.gp.kernel(train_x).to_dense() + (noise + 1e-8) * eye)
+        alpha = torch.cholesky_solve((train_y - mean_constant).unsqueeze(1), factor)
+        means, variances = [], []
+        for chunk in test_x.split(PREDICT_CHUNK):
+            cross = self.gp.kernel(chunk, train_x).to_dense()  # [chunk, n]
+            means.append(mean_constant + (cross @ alpha).squeeze(1))
+            reduced = torch.linalg.solve_triangular(factor, cross.T, upper=False)
+            prior = self.gp.kernel.outputscale.expand(len(chunk))
+            variances.append((prior - reduced.pow(2).sum(0)).clamp_min(1e-12))
+        return torch.cat(means), torch.cat(variances)
