@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 os.environ["OMP_NUM_THREADS"] = "1"
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("TNASBENCH_SHARED_DATA", ROOT.parent / "shared" / "data"))
-NB201_DIR = SHARED_DATA / "nb201"
-TEST200 = NB201_DIR / "nats_tss_test_acc_200ep.csv"
-EPOCH12 = NB201_DIR / "nb201_12ep_val_test_acc.csv"
+from tnasbench.testing import EPOCH12, NB201_DIR, TEST200  # noqa: E402
 
 
 def pytest_configure(config):

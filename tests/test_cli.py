@@ -70,8 +70,8 @@ def test_report_on_an_empty_store_says_what_is_missing(tmp_path, capsys):
     from tnasbench.store import Store
 
     Store(tmp_path / "empty.sqlite").close()
-    assert main(["report", str(tmp_path / "empty.sqlite"), "--out", str(tmp_path / "r")]) == 2
-    assert "no finished trials" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "empty.sqlite"), "--out", str(tmp_path / "r")]) == 0
+    assert "No finished trials yet" in (tmp_path / "r" / "report.md").read_text()
 
 
 def test_a_broken_plugin_is_named(monkeypatch, tmp_path):

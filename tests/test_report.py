@@ -1,7 +1,9 @@
 import pandas as pd
 import pytest
 
-from tnasbench.report.anytime import anytime_table, final_regret_table, markdown_table, regret_curves
+from tnasbench.report.anytime import final_regret_table, markdown_table, regret_curves
+from tnasbench.report.stats import regret_at_budgets, summary_with_ci
+from tnasbench.report.tables import table1
 
 
 def frame(rows):
@@ -52,8 +54,10 @@ def test_final_table_by_hand(observations):
     assert "| cifar10 | rs | 2 |" in markdown_table(final_regret_table(observations))
 
 
-def test_anytime_table_uses_the_paper_checkpoints():
-    rows = [("t", "cifar10", "rs", 0, 30, "test@200", s, 30.0 - s, 1.0, 94.0) for s in range(1, 31)]
-    table = anytime_table(regret_curves(frame(rows)))
+def test_table1_uses_the_paper_checkpoints_a_run_reached():
+    rows = [
+        (f"t{k}", "cifar10", "rs", k, 30, "test@200", s, 30.0 - s + k, 1.0, 94.0) for k in (0, 2) for s in range(1, 31)
+    ]
+    table = table1(summary_with_ci(regret_at_budgets(regret_curves(frame(rows)))))
     assert list(table.columns) == ["dataset", "searcher", "regret@10", "regret@25"]
-    assert table.loc[0, "regret@25"] == 5.0
+    assert table.loc[0, "regret@25"] == "6.000 ± 1.414"  # seeds at 5 and 7

@@ -32,6 +32,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import json
+
+    from tnasbench.report import build_report
+    from tnasbench.runner import compare_specs, run_specs
+    from tnasbench.store import Store
+
+    for module in args.imports:
+        _import_plugin(module)
+    try:
+        params = json.loads(args.params)
+    except json.JSONDecodeError as error:
+        raise TnasbenchError(f"--params is not valid JSON ({error}): pass e.g. '{{\"population\": 20}}'") from None
+    store = Store(_existing(args.store))
+    specs = compare_specs(store, args.searcher, params, args.label)
+    counts = run_specs(f"compare {args.searcher}", specs, store, jobs=args.jobs, show_progress=not args.quiet)
+    store.close()
+    print(
+        f"{args.searcher}: {counts['done']} trials run, {counts['skipped']} already stored, {counts['failed']} failed"
+    )
+    print(f"report: {build_report(args.store, args.out)}")
+    return 1 if counts["failed"] else 0
+
+
+def _import_plugin(module: str) -> None:
+    """Import a module (dotted name or .py file) whose import registers searchers with ``register``."""
+    import importlib
+    import importlib.util
+
+    try:
+        if module.endswith(".py"):
+            spec = importlib.util.spec_from_file_location(Path(module).stem, module)
+            if spec is None or spec.loader is None or not Path(module).is_file():
+                raise FileNotFoundError(module)
+            spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        else:
+            importlib.import_module(module)
+    except Exception as error:
+        raise TnasbenchError(f"--import {module} failed: {type(error).__name__}: {error}") from None
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     if args.what == "searchers":
         from tnasbench.searchers import searcher_names
@@ -131,6 +172,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("store")
     report.add_argument("--out", default="report", help="output folder (default ./report)")
     report.set_defaults(func=_cmd_report)
+    compare = sub.add_parser("compare", help="run a new searcher on every stored benchmark/seed, then report")
+    compare.add_argument("store")
+    compare.add_argument("--searcher", required=True, help="registered name of the searcher to add")
+    compare.add_argument("--params", default="{}", help="its hyper-parameters as JSON")
+    compare.add_argument("--label", help="name in the reports (default: the searcher name)")
+    compare.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                         help="module or .py file that registers the searcher (repeatable)")  # fmt: skip
+    compare.add_argument("--jobs", type=int, default=1)
+    compare.add_argument("--out", default="report", help="report folder (default ./report)")
+    compare.add_argument("--quiet", action="store_true")
+    compare.set_defaults(func=_cmd_compare)
     export = sub.add_parser("export", help="write the store as parquet or CSV")
     export.add_argument("store")
     export.add_argument("--format", choices=("parquet", "csv"), default="parquet")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -20,7 +21,7 @@ from tnasbench.searchers.context import build_context
 from tnasbench.seeding import seed_everything
 from tnasbench.space import Arch, nb201_space
 from tnasbench.store import Observation, Store
-from tnasbench.suite import Suite, TrialSpec
+from tnasbench.suite import Budget, Suite, TrialSpec
 
 
 @dataclass
@@ -127,9 +128,30 @@ def _worker_init() -> None:
 
 def run_suite(suite: Suite, store: Store, jobs: int = 1, show_progress: bool = True) -> dict[str, int]:
     """Run every trial of ``suite`` not yet done in ``store``; returns counts by outcome."""
+    return run_specs(suite.name, [resolve(spec) for spec in suite.trials()], store, jobs, show_progress)
+
+
+def compare_specs(store: Store, searcher: str, params: dict | None = None, label: str | None = None) -> list[TrialSpec]:
+    """The trials ``searcher`` needs to be compared with everything in ``store``: same benchmarks, seeds, budgets."""
+    get_searcher(searcher)  # a clear error for an unknown name before anything runs
+    trials = store.trials()
+    done = trials[trials["status"] == "done"]
+    if done.empty:
+        raise TnasbenchError(f"{store.path} has no finished trials to compare against: run a suite into it first")
+    settings = json.dumps(params or {}, sort_keys=True)
+    specs = {}
+    for text in done["spec"]:
+        fields = json.loads(text)
+        spec = TrialSpec(**(fields | {"budget": Budget(**fields["budget"])}))
+        new = resolve(replace(spec, searcher=searcher, label=label or searcher, params=settings))
+        specs[new.key] = new
+    return sorted(specs.values(), key=lambda s: (s.dataset, s.budget.evaluations or 0, s.seed))
+
+
+def run_specs(title: str, specs: list[TrialSpec], store: Store, jobs: int = 1, show_progress: bool = True) -> dict:
+    """Run the trials not yet done in ``store`` (several processes for ``jobs`` > 1); counts by outcome."""
     if jobs < 1:
         raise TnasbenchError(f"--jobs must be at least 1, got {jobs}")
-    specs = [resolve(spec) for spec in suite.trials()]
     done = {k for k, s in store.statuses().items() if s == "done"}
     pending = [s for s in specs if s.key not in done]
     counts = {"skipped": len(specs) - len(pending), "done": 0, "failed": 0}
@@ -142,7 +164,7 @@ def run_suite(suite: Suite, store: Store, jobs: int = 1, show_progress: bool = T
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=not show_progress, transient=False) as progress:
-        task = progress.add_task(f"{suite.name}: {len(pending)} trials to run", total=len(pending))
+        task = progress.add_task(f"{title}: {len(pending)} trials to run", total=len(pending))
         for spec in pending:
             store.start_trial(spec, benchmark_facts(spec)[2], facts)
         if jobs == 1:

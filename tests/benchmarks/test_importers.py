@@ -4,11 +4,11 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.conftest import EPOCH12, TEST200
 from tnasbench.benchmarks.importers import KNOWN_SHA256, data_status, import_source
 from tnasbench.benchmarks.tables import load_table
 from tnasbench.errors import TnasbenchError
 from tnasbench.space import nb201_space
+from tnasbench.testing import EPOCH12, TEST200
 
 
 def test_embedded_table_has_the_documented_optima():

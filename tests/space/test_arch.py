@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import TEST200
 from tnasbench.errors import TnasbenchError
 from tnasbench.space import NUM_CELLS, Arch, all_cells, nb201_space
 from tnasbench.space.arch import PATH_ENCODING_SIZE
+from tnasbench.testing import TEST200
 
 
 @pytest.fixture(scope="module")

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-
-from tnasbench.errors import TnasbenchError
-
-
-def finished_observations(observations: pd.DataFrame) -> pd.DataFrame:
-    if observations.empty:
-        raise TnasbenchError("the store has no finished trials yet: run `tnasbench run SUITE --store STORE` first")
-    return observations
 
 
 def regret_curves(observations: pd.DataFrame) -> pd.DataFrame:
@@ -63,14 +54,6 @@ def markdown_table(summary: pd.DataFrame) -> str:
 
 
 def budget_checkpoints(longest: int) -> list[int]:
+    """The paper's checkpoints (10/25/50/100 evaluations, and longer) that a run of ``longest`` steps reached."""
     points = [p for p in (10, 25, 50, 100, 200, 500) if p <= longest]
     return points or [longest]
-
-
-def anytime_table(curves: pd.DataFrame) -> pd.DataFrame:
-    """Mean regret at 10/25/50/100 evaluations (the paper's Table-1 layout)."""
-    points = budget_checkpoints(int(curves["step"].max()))
-    at = curves[curves["step"].isin(points)]
-    table = at.groupby(["dataset", "searcher", "step"])["regret"].mean().unstack("step")
-    table.columns = [f"regret@{c}" for c in table.columns]
-    return table.reset_index().replace({np.nan: None})

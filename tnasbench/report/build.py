@@ -1,59 +1,28 @@
-"""``tnasbench report``: figures and tables from a store, nothing else."""
+"""``tnasbench report``: statistics, verdicts, tables and figures from a store, nothing else."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from tnasbench.errors import TnasbenchError  # noqa: E402
-from tnasbench.report.anytime import (  # noqa: E402
-    anytime_table,
-    final_regret_table,
-    finished_observations,
-    markdown_table,
-    regret_curves,
+from tnasbench.errors import TnasbenchError
+from tnasbench.report.anytime import final_regret_table, markdown_table, regret_curves
+from tnasbench.report.figures import (
+    plot_accuracy_vs_cost,
+    plot_critical_difference,
+    plot_rank_over_budget,
+    plot_regret,
 )
-from tnasbench.store import Store  # noqa: E402
+from tnasbench.report.html import write_index
+from tnasbench.report.hypotheses import Verdict, h1, h2, h3
+from tnasbench.report.stats import blocks, friedman_nemenyi, ranks, regret_at_budgets, summary_with_ci
+from tnasbench.report.tables import table1, table2, to_latex
+from tnasbench.store import Store
 
 
-def plot_regret(curves, out: Path, x: str = "step") -> Path:
-    """Mean regret with 95% bootstrap CI over seeds, one panel per dataset, log scale."""
-    sns.set_theme(style="whitegrid", context="paper")
-    grid = sns.relplot(
-        data=curves,
-        x=x,
-        y="regret",
-        hue="searcher",
-        col="dataset",
-        kind="line",
-        col_order=sorted(curves["dataset"].unique()),
-        hue_order=sorted(curves["searcher"].unique()),
-        errorbar=("ci", 95),
-        n_boot=200,
-        seed=0,
-        facet_kws={"sharey": False},
-        height=3.2,
-    )
-    for ax in grid.axes.flat:
-        ax.set_yscale("symlog", linthresh=0.1)
-        ax.set_ylim(bottom=0)
-    metric = " / ".join(sorted(curves["report_metric"].dropna().unique()))
-    grid.set_axis_labels("evaluations" if x == "step" else "cumulative training time (s)", f"{metric} regret (pp)")
-    if x != "step":
-        grid.set(xscale="log")
-    target = out / f"regret_vs_{'evaluations' if x == 'step' else 'cost'}.png"
-    grid.savefig(target, dpi=120)
-    plt.close(grid.figure)
-    return target
-
-
-def data_signatures(trials) -> dict[str, str]:
+def data_signatures(trials: pd.DataFrame) -> dict[str, str]:
     """The data signature each dataset's trials were run on (several would mean mixed tables)."""
     found: dict[str, set[str]] = {}
     for row in trials[trials["status"] == "done"].itertuples():
@@ -67,44 +36,116 @@ def data_signatures(trials) -> dict[str, str]:
     return {d: next(iter(s)) for d, s in found.items()}
 
 
+def final_trials(observations: pd.DataFrame) -> pd.DataFrame:
+    """One row per trial: final accuracy of the incumbent, search cost and whether that cost is measured."""
+    last = observations.sort_values("step").groupby("trial").tail(1)
+    cost = observations.groupby("trial")["cost_seconds"].sum().rename("cost_seconds")
+    final = last.drop(columns="cost_seconds").join(cost, on="trial")
+    return final.assign(
+        accuracy=final["optimum"] - final["regret"],
+        evaluations=final["step"],
+        cost_kind=["measured" if b == "nb201-live" else "estimated" for b in final["benchmark"]],
+    )
+
+
+def _status_lines(trials: pd.DataFrame) -> list[str]:
+    counts = trials["status"].value_counts().to_dict() if len(trials) else {}
+    lines = [
+        f"{counts.get('done', 0)} trials done, {counts.get('failed', 0)} failed, "
+        f"{counts.get('running', 0)} unfinished (killed or still running)."
+    ]
+    unfinished = trials[trials["status"] != "done"]
+    if len(unfinished):
+        missing = unfinished.groupby(["label", "dataset", "status"]).size().reset_index(name="trials")
+        lines += ["", "Not in the statistics below (re-run the suite to finish them):", ""]
+        lines += [f"- {r.label} on {r.dataset}: {r.trials} {r.status}" for r in missing.itertuples()]
+    return lines
+
+
+def _verdict_lines(verdict: Verdict) -> list[str]:
+    return [f"### {verdict.hypothesis}: {verdict.verdict}", "", f"*{verdict.claim}.*", ""] + [
+        f"- {reason}" for reason in verdict.reasons
+    ]
+
+
 def build_report(store_path: str | Path, out: str | Path) -> Path:
-    """Write report.md, CSV tables and PNG figures for every finished trial in the store."""
+    """Write report.md, index.html, CSV/Markdown/LaTeX tables and PNG/SVG figures for a store."""
     store = Store(store_path)
-    trials = store.trials()
-    observations = finished_observations(store.observations())
+    trials, observations = store.trials(), store.observations()
+    store.close()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    title = f"# tnasbench report: {', '.join(sorted(trials['suite'].unique())) or 'empty store'}"
+    lines = [title, "", f"Store `{Path(store_path).name}`: " + _status_lines(trials)[0], *_status_lines(trials)[1:], ""]
+    if observations.empty:
+        lines += ["No finished trials yet: run `tnasbench run SUITE --store STORE`, then report again.", ""]
+        return _write(out, lines, trials, [])
+
     curves = regret_curves(observations)
-    summary = final_regret_table(observations)
-    anytime = anytime_table(curves)
-    summary.to_csv(out / "final_regret.csv", index=False, float_format="%.4f")
-    anytime.to_csv(out / "anytime_regret.csv", index=False, float_format="%.4f")
-    figures = [plot_regret(curves, out), plot_regret(curves, out, x="cumulative_cost")]
+    at_budgets = regret_at_budgets(curves)
+    summary = summary_with_ci(at_budgets)
+    rank_table = ranks(at_budgets)
+    rank_test = friedman_nemenyi(blocks(at_budgets))
+    final = final_trials(observations)
+    verdicts = [h1(at_budgets), h2(final), h3(rank_table)]
+    first, second = table1(summary), table2(final)
+
+    files = {
+        "final_regret.csv": final_regret_table(observations),
+        "anytime_regret.csv": summary,
+        "ranks.csv": rank_table,
+        "table1.csv": first,
+        "table2.csv": second,
+    }
+    for name, frame in files.items():
+        frame.to_csv(out / name, index=False, float_format="%.4f")
+    (out / "table1.tex").write_text(to_latex(first, "Anytime regret (mean ± std over seeds)"))
+    (out / "table2.tex").write_text(to_latex(second, "Final accuracy and search cost"))
+    verdict_rows = [
+        {"hypothesis": v.hypothesis, "verdict": v.verdict, "reasons": " | ".join(v.reasons)} for v in verdicts
+    ]
+    pd.DataFrame(verdict_rows).to_csv(out / "verdicts.csv", index=False)
+
+    figures = [*plot_regret(curves, out), *plot_regret(curves, out, x="cumulative_cost")]
+    if not rank_table.empty:
+        figures += plot_rank_over_budget(rank_table, out)
+    cd = plot_critical_difference(rank_test, out) if rank_test else "fewer than 5 complete blocks: no omnibus test"
+    figures += cd if isinstance(cd, list) else []
+    figures += plot_accuracy_vs_cost(final, out)
+
     metrics = observations[["dataset", "objective_metric", "report_metric"]].drop_duplicates().sort_values("dataset")
-    counts = trials["status"].value_counts().to_dict()
-    provenance = json.loads(trials["provenance"].dropna().iloc[-1]) if trials["provenance"].notna().any() else {}
-    lines = [
-        f"# tnasbench report: {', '.join(sorted(trials['suite'].unique()))}",
-        "",
-        f"Store `{Path(store_path).name}`: {counts.get('done', 0)} trials done, {counts.get('failed', 0)} failed, "
-        f"{counts.get('running', 0)} unfinished.",
-        "",
-        "Regret = optimum of the report metric − report metric of the incumbent, where the incumbent is "
-        "the best cell by the objective the searcher saw.",
+    lines += [
+        "Regret = optimum of the report metric − report metric of the incumbent, the incumbent being the best "
+        "cell by the objective the searcher saw.",
         "",
         "| dataset | searchers saw | report scores |",
         "| --- | --- | --- |",
         *[f"| {r.dataset} | {r.objective_metric} | {r.report_metric} |" for r in metrics.itertuples()],
         "",
+        "## Hypotheses (verdicts computed from the data)",
+        "",
+        *[line for v in verdicts for line in (*_verdict_lines(v), "")],
+        "## Table 1: anytime regret (mean ± std over seeds)",
+        "",
+        first.to_markdown(index=False),
+        "",
+        "## Table 2: final accuracy and search cost",
+        "",
+        "Search cost: *estimated* = sum over evaluated cells of the table's training time (a tabular run costs "
+        "nothing real); *measured* = wall clock of real training or a one-shot search. Published figures: TNAS "
+        "(ICLR 2023) Table 2, ± = 95% t-interval over 3 seeds.",
+        "",
+        second.to_markdown(index=False),
+        "",
         "## Final regret",
         "",
-        markdown_table(summary),
+        markdown_table(files["final_regret.csv"]),
         "",
-        "## Anytime regret (mean over seeds)",
+        "## Ranks and critical differences",
         "",
-        anytime.to_markdown(index=False, floatfmt=".3f"),
+        *_rank_lines(rank_test, cd),
         "",
-        *[f"![{f.stem}]({f.name})" for f in figures],
+        *[f"![{f.stem}]({f.name})" for f in figures if f.suffix == ".png"],
         "",
         "## Provenance",
         "",
@@ -113,7 +154,7 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
         *[f"- {d}: `{s}`" for d, s in sorted(data_signatures(trials).items())],
         "",
         "```",
-        json.dumps(provenance, indent=1, sort_keys=True),
+        json.dumps(_provenance(trials), indent=1, sort_keys=True),
         "```",
         "",
     ]
@@ -125,7 +166,30 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
             *[f"- {r.label} on {r.dataset}, seed {r.seed}: {r.error}" for r in failed.itertuples()],
             "",
         ]
+    return _write(out, lines, trials, figures)
+
+
+def _rank_lines(test, cd) -> list[str]:
+    if test is None:
+        return ["Fewer than 5 complete (dataset, budget) blocks: no Friedman test."]
+    ranks_text = ", ".join(f"{s} {r:.2f}" for s, r in sorted(test.mean_ranks.items(), key=lambda item: item[1]))
+    lines = [
+        f"Friedman test over {test.note}: p = {test.friedman_p:.3g}.",
+        f"Mean ranks (1 = best): {ranks_text}.",
+    ]
+    if test.critical_difference is not None:
+        lines.append(f"Nemenyi critical difference: {test.critical_difference:.2f}.")
+    if isinstance(cd, str):
+        lines.append(f"Critical-difference diagram: {cd}.")
+    return lines
+
+
+def _provenance(trials: pd.DataFrame) -> dict:
+    return json.loads(trials["provenance"].dropna().iloc[-1]) if trials["provenance"].notna().any() else {}
+
+
+def _write(out: Path, lines: list[str], trials: pd.DataFrame, figures: list[Path]) -> Path:
     report = out / "report.md"
     report.write_text("\n".join(lines))
-    store.close()
+    write_index(out, "\n".join(lines), _provenance(trials))
     return report

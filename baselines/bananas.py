@@ -1,0 +1,117 @@
+"""BANANAS (White et al., AAAI 2021): path encoding, an ensemble of feed-forward networks, independent
+Thompson sampling, candidates from single-edge mutations of the best cells found so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from tnasbench.benchmarks.protocol import Result
+from tnasbench.searchers.params import config_from_params
+from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.space import Arch, SearchSpace
+
+
+@dataclass(frozen=True)
+class BananasConfig:
+    initial: int = 10  # random cells before the first model
+    encoding: str = "path"  # "path" (the paper) or "onehot" (NASLib's adjacency one-hot alternative)
+    ensemble: int = 5
+    layers: int = 10  # the paper's networks: 10 layers of width 20
+    width: int = 20
+    epochs: int = 200  # full-batch Adam steps per fit
+    lr: float = 0.01
+    parents: int = 10  # the best cells whose mutations are the candidates
+    acquisition: str = "its"  # "its" (independent Thompson sampling) or "ucb"
+
+    def __post_init__(self) -> None:
+        if self.encoding not in ("path", "onehot"):
+            raise ValueError(f"bananas: encoding must be 'path' or 'onehot', got {self.encoding!r}")
+        if self.acquisition not in ("its", "ucb"):
+            raise ValueError(f"bananas: acquisition must be 'its' or 'ucb', got {self.acquisition!r}")
+        if min(self.initial, self.ensemble, self.layers, self.width, self.epochs, self.parents) < 1:
+            raise ValueError("bananas: initial, ensemble, layers, width, epochs and parents must be at least 1")
+
+
+class EnsembleMLP(nn.Module):
+    """``members`` independent MLPs evaluated as one batched network (weights ``[members, in, out]``)."""
+
+    def __init__(self, members: int, inputs: int, layers: int, width: int) -> None:
+        super().__init__()
+        sizes = [inputs] + [width] * layers + [1]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+            bound = 1 / a**0.5
+            self.weights.append(nn.Parameter(torch.empty(members, a, b).uniform_(-bound, bound)))
+            self.biases.append(nn.Parameter(torch.empty(members, 1, b).uniform_(-bound, bound)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[n, inputs]`` → predictions ``[members, n]``."""
+        h = x.expand(len(self.weights[0]), -1, -1)
+        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = torch.baddbmm(b, h, w)
+            if k < len(self.weights) - 1:
+                h = torch.relu(h)
+        return h.squeeze(-1)
+
+
+class Bananas(Searcher):
+    """Params: see ``BananasConfig``."""
+
+    name = "bananas"
+
+    def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
+        self.config = config_from_params(BananasConfig, self.params, self.name)
+        self._space, self._rng, self._seed = space, np.random.default_rng(seed), seed
+        matrix = space.path_matrix if self.config.encoding == "path" else space.one_hot_matrix
+        self._paths = torch.as_tensor(np.asarray(matrix), dtype=torch.float32)
+        self._observed: list[int] = []
+        self._y: list[float] = []
+
+    def ask(self) -> Arch:
+        if len(self._observed) < self.config.initial:
+            while (index := int(self._rng.integers(len(self._space)))) in self._observed:
+                pass
+            return self._space.arch(index)
+        candidates = self._candidates()
+        mean, std = self._predict(candidates)
+        if self.config.acquisition == "ucb":
+            score = mean + std
+        else:  # independent Thompson sampling: one Gaussian draw per candidate
+            score = mean + std * torch.as_tensor(self._rng.standard_normal(len(candidates)), dtype=mean.dtype)
+        return self._space.arch(candidates[int(torch.argmax(score))])
+
+    def tell(self, arch: Arch, result: Result) -> None:
+        self._observed.append(self._space.index(arch))
+        self._y.append(result.accuracy)
+
+    def _candidates(self) -> list[int]:
+        """Unevaluated single-edge mutations of the best cells so far (random cells if all are evaluated)."""
+        seen = set(self._observed)
+        best = np.argsort(self._y)[::-1][: self.config.parents]
+        found = {self._space.index(m) for i in best for m in self._space.arch(self._observed[i]).mutations()}
+        candidates = sorted(found - seen)
+        while not candidates:
+            candidates = [c for c in self._rng.choice(len(self._space), 100).tolist() if c not in seen]
+        return candidates
+
+    def _predict(self, candidates: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ensemble mean and spread at the candidates, after fitting on the observations (MAE, Adam)."""
+        y = torch.tensor(self._y, dtype=torch.float32)
+        y = (y - y.mean()) / (y.std() + 1e-8)
+        x = self._paths[self._observed]
+        with torch.random.fork_rng():
+            torch.manual_seed(self._seed * 1009 + len(self._observed))
+            model = EnsembleMLP(self.config.ensemble, x.shape[1], self.config.layers, self.config.width)
+        optimizer = torch.optim.Adam(model.parameters(), lr=self.config.lr)
+        for _ in range(self.config.epochs):
+            optimizer.zero_grad()
+            (model(x) - y).abs().mean().backward()
+            optimizer.step()
+        with torch.no_grad():
+            predictions = model(self._paths[candidates])
+        return predictions.mean(0), predictions.std(0)

@@ -1,0 +1,118 @@
+"""HEBO (Cowen-Rivers et al., 2022) through the ``hebo`` package over six categorical edge variables.
+
+HEBO 0.3.6 pins numpy<1.25 and pymoo==0.6.0; it runs beside the modern stack when installed with
+``pip install --no-deps hebo==0.3.6`` plus ``pymoo GPy catboost disjoint-set`` (the ``hebo``
+tox env and ``.ci/run`` do exactly that). HEBO draws from numpy's and torch's global generators
+and sets torch's thread count on import; both are isolated here per call. With its pinned
+pymoo 0.6.0 the acquisition optimiser drew its seed from numpy's global generator; pymoo 0.6.2
+seeds from OS entropy instead, so ``_seed_pymoo_from_numpy`` restores the old behaviour (else
+the same seed would not give the same trajectory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from tnasbench.benchmarks.protocol import Result
+from tnasbench.searchers.params import config_from_params
+from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.space import Arch, SearchSpace
+from tnasbench.space.arch import NUM_EDGES, OPS
+
+INSTALL = "pip install --no-deps hebo==0.3.6 && pip install pymoo GPy catboost disjoint-set (or: tox -e hebo)"
+
+
+@dataclass(frozen=True)
+class HeboConfig:
+    initial: int = 10  # HEBO's own default initial design; fewer than 7 lets its GP fit fail silently
+
+    def __post_init__(self) -> None:
+        if self.initial < 7:
+            raise ValueError(
+                f"hebo: initial must be at least 7 (HEBO's GP fit degrades to NaN below), got {self.initial}"
+            )
+
+
+class HeboFailed(RuntimeError):
+    """HEBO raised or produced an unusable suggestion."""
+
+
+def _import_hebo():
+    threads = torch.get_num_threads()
+    try:
+        import hebo.acq_optimizers.evolution_optimizer as evolution
+        from hebo.design_space.design_space import DesignSpace
+        from hebo.optimizers.hebo import HEBO
+    except ImportError as error:
+        raise ImportError(f"hebo is not installed ({error}): {INSTALL}") from None
+    finally:
+        torch.set_num_threads(threads)
+    if not getattr(evolution.minimize, "seeded_from_numpy", False):
+        evolution.minimize = _seed_pymoo_from_numpy(evolution.minimize)
+    return DesignSpace, HEBO
+
+
+def _seed_pymoo_from_numpy(minimize):
+    """pymoo's ``minimize`` with a seed drawn from numpy's global generator when HEBO passes none."""
+
+    def seeded(*args, **kwargs):
+        kwargs.setdefault("seed", int(np.random.randint(0, 2**31 - 1)))
+        return minimize(*args, **kwargs)
+
+    seeded.seeded_from_numpy = True
+    return seeded
+
+
+class Hebo(Searcher):
+    """Params: ``initial`` (random suggestions before HEBO's model, default 10)."""
+
+    name = "hebo"
+
+    def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
+        self.config = config_from_params(HeboConfig, self.params, self.name)
+        design_space, hebo = _import_hebo()
+        variables = [{"name": f"edge{k}", "type": "cat", "categories": list(OPS)} for k in range(NUM_EDGES)]
+        with _isolated_rng(seed):
+            self._optimizer = hebo(design_space().parse(variables), rand_sample=self.config.initial, scramble_seed=seed)
+        self._seed, self._steps = seed, 0
+        self._pending = None
+
+    def ask(self) -> Arch:
+        self._steps += 1
+        try:
+            with _isolated_rng(self._seed * 100_003 + self._steps):
+                suggestion = self._optimizer.suggest(n_suggestions=1)
+            arch = Arch(tuple(OPS.index(suggestion[f"edge{k}"].iloc[0]) for k in range(NUM_EDGES)))
+        except Exception as error:  # HEBO's own failures get one clear line
+            raise HeboFailed(f"HEBO failed to suggest at step {self._steps}: {type(error).__name__}: {error}") from None
+        self._pending = suggestion
+        return arch
+
+    def tell(self, arch: Arch, result: Result) -> None:
+        if not np.isfinite(result.accuracy):  # HEBO would take it silently and degrade to random suggestions
+            raise HeboFailed(f"HEBO cannot use the non-finite accuracy {result.accuracy} of {arch}: fix the benchmark")
+        try:
+            with _isolated_rng(self._seed * 100_003 + self._steps):
+                self._optimizer.observe(self._pending, np.array([[-result.accuracy]]))  # HEBO minimises
+        except Exception as error:
+            raise HeboFailed(f"HEBO failed to observe step {self._steps}: {type(error).__name__}: {error}") from None
+
+
+class _isolated_rng:
+    """Seed numpy's and torch's global generators for HEBO, then restore what was there before."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed % 2**32
+
+    def __enter__(self) -> None:
+        self._numpy = np.random.get_state()
+        self._torch = torch.random.get_rng_state()
+        np.random.seed(self.seed)
+        torch.manual_seed(self.seed)
+
+    def __exit__(self, *exc: object) -> None:
+        np.random.set_state(self._numpy)
+        torch.random.set_rng_state(self._torch)

@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+import torch
+from botorch.acquisition import LogExpectedImprovement
+
+from baselines.botorch_bo import candidate_mean_std
+from tnasbench.runner import run_trial
+from tnasbench.space import Arch
+from tnasbench.testing import (
+    SearcherConformance,
+    anytime_regret,
+    conformance_spec,
+    searcher_with_observations,
+    synthetic_objective,
+)
+
+
+class TestBotorchEI(SearcherConformance):
+    budget = 15  # ten random cells, then five BO steps
+
+    @pytest.fixture
+    def searcher_name(self):
+        return "botorch-ei"
+
+
+class TestBotorchUCBPathEncoding(SearcherConformance):
+    budget = 15
+
+    @pytest.fixture
+    def searcher_name(self):
+        return "botorch-ucb"
+
+    @pytest.fixture
+    def searcher_params(self):
+        return {"encoding": "path"}
+
+
+def test_batched_posterior_equals_botorchs():
+    searcher, _ = searcher_with_observations("botorch-ei", {}, 30)
+    model = searcher.fit()
+    x = searcher._X[:500]
+    mean, std = candidate_mean_std(model, x)
+    with torch.no_grad():
+        posterior = model.posterior(x.unsqueeze(1))  # BoTorch's q=1 batch, in the original units
+    scale = model.outcome_transform.stdvs.squeeze()
+    shift = model.outcome_transform.means.squeeze()
+    torch.testing.assert_close(mean * scale + shift, posterior.mean.squeeze(), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(std * scale, posterior.variance.sqrt().squeeze(), rtol=1e-5, atol=1e-6)
+
+
+def test_fast_scores_pick_the_same_cell_as_botorchs_logei():
+    searcher, _ = searcher_with_observations("botorch-ei", {}, 30)
+    model = searcher.fit()
+    stock = searcher.stock_scores(model)
+    with torch.no_grad():
+        direct = LogExpectedImprovement(model, best_f=max(searcher._y))(searcher._X[:50, None])
+    torch.testing.assert_close(stock[:50], direct)
+    # LogEI in standardised units differs from the original units by log(scale), a constant
+    shifted = searcher.scores(model) + model.outcome_transform.stdvs.squeeze().log()
+    torch.testing.assert_close(shifted, stock, rtol=1e-5, atol=1e-4)
+    assert int(torch.argmax(shifted)) == int(torch.argmax(stock))
+
+
+def test_stock_and_fast_modes_reach_similar_regret():
+    def final(params):
+        return [run_trial(conformance_spec("botorch-ei", params, s, 30)).observations[-1].regret for s in range(3)]
+
+    fast, stock = final({}), final({"fast": False})
+    assert abs(np.mean(fast) - np.mean(stock)) < 1.0
+
+
+@pytest.mark.parametrize("name", ["botorch-ei", "botorch-ucb"])
+def test_finds_a_synthetic_optimum_faster_than_random_search(name):
+    objective = synthetic_objective(Arch((3, 1, 2, 4, 0, 3)))
+
+    def mean_regret(searcher):
+        return np.mean([anytime_regret(searcher, {}, objective, seed, budget=50) for seed in range(4)])
+
+    assert mean_regret(name) < 0.7 * mean_regret("random-search")
+
+
+def test_bad_encoding_is_a_clear_error():
+    outcome = run_trial(conformance_spec("botorch-ei", {"encoding": "graph"}, 0, 3))
+    assert "encoding must be 'onehot' or 'path'" in outcome.error

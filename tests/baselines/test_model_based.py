@@ -1,0 +1,109 @@
+"""BANANAS, NAS-BOWL and HEBO: conformance, a synthetic optimum found faster than random search, errors."""
+
+import numpy as np
+import pytest
+from grakel.kernels import VertexHistogram, WeisfeilerLehman
+
+from baselines.nasbowl import cell_graph
+from tnasbench.benchmarks.protocol import Result
+from tnasbench.runner import run_trial
+from tnasbench.searchers import SearchContext, get_searcher
+from tnasbench.space import Arch, nb201_space
+from tnasbench.testing import SearcherConformance, anytime_regret, conformance_spec, synthetic_objective
+
+
+class TestBananas(SearcherConformance):
+    budget = 14
+
+    @pytest.fixture
+    def searcher_name(self):
+        return "bananas"
+
+
+class TestNasbowl(SearcherConformance):
+    budget = 20
+
+    @pytest.fixture
+    def searcher_name(self):
+        return "nasbowl"
+
+
+class TestHebo(SearcherConformance):
+    budget = 12  # ten initial suggestions, then two from HEBO's model
+
+    @pytest.fixture(autouse=True)
+    def _needs_hebo(self):
+        pytest.importorskip("hebo", reason="HEBO is an extra: pip install --no-deps hebo==0.3.6 (see README)")
+
+    @pytest.fixture
+    def searcher_name(self):
+        return "hebo"
+
+
+def _mean_regret(name, objective, budget, seeds=4):
+    """Anytime regret (mean of best-so-far regret over the budget), averaged over seeds."""
+    return np.mean([anytime_regret(name, {}, objective, seed, budget) for seed in range(seeds)])
+
+
+@pytest.mark.parametrize("name", ["bananas", "nasbowl"])
+def test_finds_a_synthetic_optimum_faster_than_random_search(name):
+    objective = synthetic_objective(Arch((3, 1, 2, 4, 0, 3)))
+    assert _mean_regret(name, objective, 50) < 0.85 * _mean_regret("random-search", objective, 50)
+
+
+def test_hebo_runs_its_model_and_beats_random_search_on_a_synthetic_objective():
+    pytest.importorskip("hebo", reason="HEBO is an extra: pip install --no-deps hebo==0.3.6 (see README)")
+    objective = synthetic_objective(Arch((3, 1, 2, 4, 0, 3)))
+    assert _mean_regret("hebo", objective, 25, seeds=3) < _mean_regret("random-search", objective, 25, seeds=3)
+
+
+def test_hebo_refuses_a_non_finite_accuracy_with_one_line():
+    pytest.importorskip("hebo", reason="HEBO is an extra")
+    outcome = run_trial(conformance_spec("hebo", {}, 0, 3))
+    assert outcome.error is None
+    searcher = get_searcher("hebo")()
+    searcher.setup(nb201_space(), SearchContext("synthetic", "synthetic"), 0)
+    arch = searcher.ask()
+    with pytest.raises(RuntimeError, match="HEBO cannot use the non-finite accuracy nan"):
+        searcher.tell(arch, Result(float("nan"), 1.0, "val@200", 200))
+
+
+def test_hebo_internal_failure_becomes_one_clear_line():
+    pytest.importorskip("hebo", reason="HEBO is an extra")
+    searcher = get_searcher("hebo")()
+    searcher.setup(nb201_space(), SearchContext("synthetic", "synthetic"), 0)
+    searcher._optimizer.space = None  # HEBO's own code now fails inside suggest()
+    with pytest.raises(RuntimeError, match=r"^HEBO failed to suggest at step 1: AttributeError"):
+        searcher.ask()
+
+
+def test_hebo_keeps_its_default_initial_design():
+    outcome = run_trial(conformance_spec("hebo", {"initial": 4}, 0, 3))
+    assert "initial must be at least 7" in outcome.error
+
+
+def test_nasbowl_graphs_give_grakels_wl_kernel_a_meaningful_similarity():
+    space = nb201_space()
+    cell = space.arch(123)
+    neighbour, far = cell.mutations()[0], Arch(tuple((op + 2) % 5 for op in cell.ops))
+    kernel = WeisfeilerLehman(n_iter=2, normalize=True, base_graph_kernel=VertexHistogram)
+    gram = kernel.fit_transform([cell_graph(a) for a in (cell, neighbour, far)])
+    assert gram[0, 0] == pytest.approx(1.0)
+    assert gram[0, 1] > gram[0, 2]  # one changed edge is more alike than six
+
+
+def test_nasbowl_chooses_its_wl_depth_by_marginal_likelihood():
+    searcher = get_searcher("nasbowl")()
+    outcome = run_trial(conformance_spec("nasbowl", {}, 0, 12))
+    assert outcome.error is None
+    searcher.setup(nb201_space(), SearchContext("synthetic", "synthetic"), 0)
+    objective = synthetic_objective(Arch((3, 1, 2, 4, 0, 3)))
+    for _ in range(12):
+        arch = searcher.ask()
+        searcher.tell(arch, Result(objective(arch), 1.0, "synthetic", 200))
+    assert searcher.chosen[0] in (1, 2, 3) and searcher.chosen[1] in (1e-3, 1e-2, 1e-1)
+
+
+def test_bananas_bad_acquisition_is_a_clear_error():
+    outcome = run_trial(conformance_spec("bananas", {"acquisition": "ei"}, 0, 3))
+    assert "acquisition must be 'its' or 'ucb'" in outcome.error

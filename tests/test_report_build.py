@@ -1,0 +1,129 @@
+"""The whole report from a real (small) run: verdicts, tables, figures, index.html; empty and partial stores;
+``tnasbench compare`` with a searcher registered at run time."""
+
+import re
+
+import numpy as np
+import pytest
+
+from tnasbench.benchmarks.protocol import Result
+from tnasbench.cli import main
+from tnasbench.report import build_report
+from tnasbench.runner import run_suite
+from tnasbench.searchers import Searcher, register
+from tnasbench.store import Store
+from tnasbench.suite import load_suite
+
+SUITE = """
+name = "report-test"
+seed = 0
+benchmark = "nb201"
+datasets = ["cifar10", "cifar100", "imagenet16-120"]
+objective = "test@200"
+seeds = [0, 1, 2]
+budgets = [{{evaluations = 25}}]
+
+[[searchers]]
+name = "tnas"
+params = {{arch_hidden = 32, head = [32, 16], meta_steps = 40, batch = 128, finetune_epochs = 20}}
+
+[[searchers]]
+name = "random-search"
+
+[[searchers]]
+name = "regularized-evolution"
+{extra}"""
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    (folder / "suite.toml").write_text(SUITE.format(extra=""))
+    store = Store(folder / "s.sqlite")
+    assert run_suite(load_suite(folder / "suite.toml"), store, show_progress=False)["failed"] == 0
+    store.close()
+    return folder / "s.sqlite"
+
+
+def test_full_report_has_verdicts_tables_and_figures(store_path, tmp_path):
+    report = build_report(store_path, tmp_path).read_text()
+    for hypothesis in ("H1", "H2", "H3"):
+        assert re.search(rf"### {hypothesis}: (supported|not supported|inconclusive)", report)
+    assert "### H2: inconclusive" in report and "no trials of gdas, drnas" in report  # no one-shot runs here
+    assert "not in the store: botorch-ei" in report
+    for name in ("regret_vs_evaluations", "regret_vs_cost", "rank_over_budget", "accuracy_vs_cost"):
+        for suffix in (".png", ".svg"):
+            assert (tmp_path / f"{name}{suffix}").stat().st_size > 1000, name
+    assert "Friedman test over 6 blocks = (dataset, budget) pairs" in report
+    # autorank draws a CD diagram only after a significant Friedman test; otherwise the report says so
+    assert (tmp_path / "critical_difference.png").exists() != ("no critical-difference diagram" in report)
+    # the published figure beside ours
+    assert re.search(r"\| cifar10\s+\| tnas\s+\|\s+3 \| [\d.]+ ± [\d.]+ \| .*\| 94.37 ± 0.00\s+\| 4.27 ", report)
+    assert "no: 25 evaluations, the paper 100" in report  # and why the protocol does not match
+    latex = (tmp_path / "table2.tex").read_text()
+    assert latex.count(r"\begin{") == latex.count(r"\end{") and "imagenet16-120" in latex
+    index = (tmp_path / "index.html").read_text()
+    assert index.count("data:image/png;base64,") >= 4 and 'href="table1.tex"' in index
+    assert 'id="provenance"' in index.replace("'", '"') and "torch" in index  # provenance travels with the page
+
+
+def test_report_on_an_empty_store_says_what_is_missing(tmp_path):
+    Store(tmp_path / "empty.sqlite").close()
+    report = build_report(tmp_path / "empty.sqlite", tmp_path / "out").read_text()
+    assert "No finished trials yet: run `tnasbench run SUITE --store STORE`" in report
+    assert (tmp_path / "out" / "index.html").exists()
+
+
+def test_report_on_a_partial_store_lists_the_unfinished_trials(store_path, tmp_path):
+    import shutil
+
+    partial = tmp_path / "partial.sqlite"
+    shutil.copy(store_path, partial)
+    store = Store(partial)
+    with store.db:
+        store.db.execute("UPDATE trials SET status='running' WHERE label='random-search' AND dataset='cifar100'")
+    store.close()
+    report = build_report(partial, tmp_path / "out").read_text()
+    assert "- random-search on cifar100: 3 running" in report
+    assert "### H1:" in report  # the statistics still run on what is complete
+
+
+@register
+class GreedyByIndex(Searcher):
+    """A deliberately simple searcher defined in a test module and registered at run time."""
+
+    name = "test-greedy-by-index"
+
+    def setup(self, space, context, seed):
+        self._space, self._rng = space, np.random.default_rng(seed)
+
+    def ask(self):
+        return self._space.sample(self._rng)
+
+    def tell(self, arch, result: Result):
+        pass
+
+
+def test_compare_runs_only_the_new_searchers_trials_then_reports(store_path, tmp_path, capsys):
+    import shutil
+
+    store_copy = tmp_path / "s.sqlite"
+    shutil.copy(store_path, store_copy)
+    before = Store(store_copy).trials()
+    args = ["compare", str(store_copy), "--searcher", "test-greedy-by-index", "--out", str(tmp_path / "r"), "--quiet"]
+    assert main(args) == 0
+    assert "test-greedy-by-index: 9 trials run, 0 already stored" in capsys.readouterr().out
+    after = Store(store_copy).trials()
+    new = after[after["label"] == "test-greedy-by-index"]
+    assert len(after) == len(before) + 9
+    assert set(zip(new["dataset"], new["seed"], strict=False)) == set(
+        zip(before["dataset"], before["seed"], strict=False)
+    )
+    assert "test-greedy-by-index" in (tmp_path / "r" / "report.md").read_text()
+    assert main(args) == 0
+    assert "0 trials run, 9 already stored" in capsys.readouterr().out
+
+
+def test_compare_with_an_unknown_searcher_is_one_line(store_path, capsys):
+    assert main(["compare", str(store_path), "--searcher", "tnass"]) == 2
+    assert "unknown searcher 'tnass' (did you mean 'tnas'?)" in capsys.readouterr().err

@@ -1,0 +1,118 @@
+"""Statistics over the store's trials: regret at budgets, confidence intervals, ranks, Friedman/Nemenyi
+(autorank), Wilcoxon signed-rank with Holm correction (scipy + statsmodels). Nothing re-derived."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from autorank import autorank
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from tnasbench.report.anytime import budget_checkpoints
+
+ALPHA = 0.05
+
+
+def regret_at_budgets(curves: pd.DataFrame) -> pd.DataFrame:
+    """Best-so-far regret of every trial at each checkpoint it reached: (dataset, searcher, seed, budget, regret)."""
+    budgets = budget_checkpoints(int(curves["step"].max()))
+    reached = curves[curves["step"].isin(budgets) & (curves["step"] <= curves["budget_evaluations"])]
+    return (
+        reached.rename(columns={"step": "budget"})[["dataset", "searcher", "seed", "budget", "regret"]]
+        .sort_values(["dataset", "budget", "searcher", "seed"])
+        .reset_index(drop=True)
+    )
+
+
+def summary_with_ci(at_budgets: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std and the 95% t-interval half-width of regret per (dataset, budget, searcher)."""
+
+    def half_width(x: pd.Series) -> float:
+        return float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
+
+    grouped = at_budgets.groupby(["dataset", "budget", "searcher"])["regret"]
+    return grouped.agg(seeds="size", mean="mean", std="std", ci95=half_width).reset_index()
+
+
+def ranks(at_budgets: pd.DataFrame) -> pd.DataFrame:
+    """Rank of each searcher's regret per (dataset, budget, seed); 1 is best, ties share the mean rank.
+
+    Only blocks where every searcher has a value are ranked (a partial store ranks what it can).
+    """
+    wide = at_budgets.pivot_table(index=["dataset", "budget", "seed"], columns="searcher", values="regret")
+    complete = wide.dropna()
+    ranked = complete.rank(axis=1, method="average")
+    return ranked.reset_index().melt(id_vars=["dataset", "budget", "seed"], var_name="searcher", value_name="rank")
+
+
+def blocks(at_budgets: pd.DataFrame) -> pd.DataFrame:
+    """Blocks for the omnibus test: one row per (dataset, budget), seeds averaged first; complete rows only."""
+    means = at_budgets.groupby(["dataset", "budget", "searcher"])["regret"].mean().unstack("searcher")
+    return means.dropna()
+
+
+@dataclass(frozen=True)
+class RankTest:
+    """The outcome of Friedman + Nemenyi over the blocks (autorank, non-parametric mode)."""
+
+    blocks: int
+    searchers: list[str]
+    mean_ranks: dict[str, float]
+    friedman_p: float
+    critical_difference: float | None
+    significant: bool
+    result: object  # autorank's result, for its CD plot
+    note: str = ""
+
+
+def friedman_nemenyi(table: pd.DataFrame) -> RankTest | None:
+    """autorank on ``table`` (rows = blocks, columns = searchers, values = regret; lower is better).
+
+    ``None`` when autorank cannot run (fewer than 5 blocks or 2 searchers).
+    """
+    if table.shape[0] < 5 or table.shape[1] < 2:
+        return None
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its normality checks warn on constant columns (e.g. all-zero regret)
+        result = autorank(table, alpha=ALPHA, order="ascending", force_mode="nonparametric", random_state=0)
+    cd = getattr(result, "cd", None)
+    return RankTest(
+        blocks=table.shape[0],
+        searchers=list(table.columns),
+        mean_ranks={k: float(v) for k, v in result.rankdf["meanrank"].items()},
+        friedman_p=float(result.pvalue),
+        critical_difference=None if cd is None else float(cd),
+        significant=bool(result.pvalue < ALPHA),
+        result=result,
+        note=f"{table.shape[0]} blocks = (dataset, budget) pairs, regret averaged over seeds first",
+    )
+
+
+def wilcoxon_holm(at_budgets: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """``reference`` vs every other searcher at each budget, paired over (dataset, seed), Holm-corrected.
+
+    ``difference`` = mean of (other − reference) regret: positive means the reference did better.
+    """
+    wide = at_budgets.pivot_table(index=["budget", "dataset", "seed"], columns="searcher", values="regret")
+    rows = []
+    for budget, frame in wide.groupby(level="budget"):
+        for other in [c for c in frame.columns if c != reference]:
+            pair = frame[[reference, other]].dropna()
+            if pair.empty:
+                continue
+            diff = pair[other] - pair[reference]
+            p = 1.0 if np.allclose(diff, 0) else float(stats.wilcoxon(pair[other], pair[reference]).pvalue)
+            rows.append({"budget": budget, "searcher": other, "pairs": len(pair), "difference": diff.mean(), "p": p})
+    table = pd.DataFrame(rows, columns=["budget", "searcher", "pairs", "difference", "p"])
+    if not table.empty:
+        table["p_holm"] = multipletests(table["p"], alpha=ALPHA, method="holm")[1]
+        table["outcome"] = np.where(
+            table["p_holm"] >= ALPHA, "no significant difference", np.where(table["difference"] > 0, "better", "worse")
+        )
+    return table
