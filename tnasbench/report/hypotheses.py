@@ -58,6 +58,9 @@ def h1(at_budgets: pd.DataFrame) -> Verdict:
     if unbeaten:
         reasons.append(f"no significant win over {', '.join(unbeaten)} at any budget")
         return Verdict("H1", claim, "inconclusive", reasons, table)
+    if missing:
+        reasons.append(f"significantly better than {', '.join(sorted(beaten))}; the claim needs every rival")
+        return Verdict("H1", claim, "inconclusive", reasons, table)
     reasons.append(f"significantly better than every rival at one budget or more: {', '.join(sorted(beaten))}")
     return Verdict("H1", claim, "supported", reasons, table)
 
