@@ -5,19 +5,25 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from functools import cache
 
+import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tnasbench.benchmarks.images import ImageData, load_images
+from tnasbench.benchmarks.live import LiveBenchmark
 from tnasbench.benchmarks.protocol import Benchmark, Query
+from tnasbench.benchmarks.tables import data_home
 from tnasbench.errors import TnasbenchError
 from tnasbench.provenance import provenance
 from tnasbench.searchers import SearchContext, get_searcher
 from tnasbench.searchers.context import build_context
+from tnasbench.searchers.oneshot import OneShotSearcher
 from tnasbench.seeding import seed_everything
 from tnasbench.space import Arch, nb201_space
 from tnasbench.store import Observation, Store
@@ -71,15 +77,63 @@ def _unpack(proposal: object, label: str) -> tuple[Arch, int | None]:
     return proposal, epochs
 
 
+TORCHVISION_NAMES = {"cifar10": "CIFAR10", "cifar100": "CIFAR100"}
+
+
+def one_shot_data(spec: TrialSpec, benchmark: Benchmark) -> ImageData:
+    """The images a one-shot search trains its supernet on: the live benchmark's, or torchvision's CIFAR."""
+    if isinstance(benchmark, LiveBenchmark):
+        return benchmark.data
+    if spec.dataset not in TORCHVISION_NAMES:
+        raise TnasbenchError(f"a one-shot search on {spec.dataset} needs its images, which torchvision does not ship")
+    root = data_home() / "torchvision"
+    try:
+        return load_images(f"torchvision/{TORCHVISION_NAMES[spec.dataset]}", str(root), False)
+    except TnasbenchError as error:
+        raise TnasbenchError(
+            f"a one-shot search on {spec.dataset} needs its images under {root} ({error}); on a networked machine: "
+            f"torchvision.datasets.{TORCHVISION_NAMES[spec.dataset]}('{root}', download=True)"
+        ) from None
+
+
+def _run_one_shot(spec: TrialSpec, searcher: OneShotSearcher, benchmark: Benchmark, outcome: TrialOutcome) -> None:
+    """Search once (timed), evaluate the derived cell once: one observation whose cost is measured."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    data = one_shot_data(spec, benchmark)
+    start = time.perf_counter()
+    arch = searcher.search(data, spec.searcher_seed, device)
+    seconds = time.perf_counter() - start
+    if not isinstance(arch, Arch):
+        raise TnasbenchError(f"one-shot searcher {spec.label!r} derived {arch!r}, which is not an NB201 cell")
+    evaluation = benchmark.evaluate(arch)
+    result = evaluation.result
+    index = nb201_space().index(arch)
+    regret = benchmark.optimum() - evaluation.reported
+    outcome.observations = [
+        Observation(1, index, result.epochs, result.accuracy, evaluation.reported, regret, seconds, seconds)
+    ]
+    name = torch.cuda.get_device_name() if device == "cuda" else platform.processor() or platform.machine()
+    outcome.info = searcher.describe() | {
+        "one_shot": True,
+        "cost_kind": "measured",
+        "search_seconds": round(seconds, 3),
+        "device": f"{device} ({name})",
+    }
+
+
 def run_trial(spec: TrialSpec) -> TrialOutcome:
     """One seeded search; never raises for searcher faults (the outcome carries the error)."""
     outcome = TrialOutcome(spec.key)
     try:
         seed_everything(spec.searcher_seed)
         benchmark = make_benchmark(spec)
+        cls = get_searcher(spec.searcher)
+        if issubclass(cls, OneShotSearcher):
+            _run_one_shot(spec, cls(**spec.searcher_params), benchmark, outcome)
+            return outcome
         space = nb201_space()
         context: SearchContext = build_context(spec)
-        searcher = get_searcher(spec.searcher)(**spec.searcher_params)
+        searcher = cls(**spec.searcher_params)
         searcher.setup(space, context, spec.searcher_seed)
         optimum = benchmark.optimum()
         best, incumbent_reported, spent = (-1, -math.inf), -math.inf, 0.0

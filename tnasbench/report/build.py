@@ -36,16 +36,23 @@ def data_signatures(trials: pd.DataFrame) -> dict[str, str]:
     return {d: next(iter(s)) for d, s in found.items()}
 
 
+def searcher_facts(observations: pd.DataFrame) -> pd.DataFrame:
+    """Per observation: is it from a one-shot search, and is its cost measured or estimated?"""
+    info = [json.loads(text) if isinstance(text, str) else {} for text in observations["searcher_info"]]
+    one_shot = [bool(i.get("one_shot")) for i in info]
+    measured = [
+        i.get("cost_kind") == "measured" or b == "nb201-live"
+        for i, b in zip(info, observations["benchmark"], strict=True)
+    ]
+    return observations.assign(one_shot=one_shot, cost_kind=["measured" if m else "estimated" for m in measured])
+
+
 def final_trials(observations: pd.DataFrame) -> pd.DataFrame:
-    """One row per trial: final accuracy of the incumbent, search cost and whether that cost is measured."""
+    """One row per trial: final accuracy of the incumbent and the search cost (measured or estimated)."""
     last = observations.sort_values("step").groupby("trial").tail(1)
     cost = observations.groupby("trial")["cost_seconds"].sum().rename("cost_seconds")
     final = last.drop(columns="cost_seconds").join(cost, on="trial")
-    return final.assign(
-        accuracy=final["optimum"] - final["regret"],
-        evaluations=final["step"],
-        cost_kind=["measured" if b == "nb201-live" else "estimated" for b in final["benchmark"]],
-    )
+    return final.assign(accuracy=final["optimum"] - final["regret"], evaluations=final["step"])
 
 
 def _status_lines(trials: pd.DataFrame) -> list[str]:
@@ -81,7 +88,13 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
         lines += ["No finished trials yet: run `tnasbench run SUITE --store STORE`, then report again.", ""]
         return _write(out, lines, trials, [])
 
-    curves = regret_curves(observations)
+    observations = searcher_facts(observations)
+    one_shot = observations[observations["one_shot"]]
+    anytime = observations[~observations["one_shot"]]  # a one-shot search has one result, no trajectory
+    if anytime.empty:
+        lines += ["Only one-shot trials: no anytime statistics (they need black-box searchers).", ""]
+        anytime = observations
+    curves = regret_curves(anytime)
     at_budgets = regret_at_budgets(curves)
     summary = summary_with_ci(at_budgets)
     rank_table = ranks(at_budgets)
@@ -141,6 +154,7 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
         "",
         markdown_table(files["final_regret.csv"]),
         "",
+        *_one_shot_lines(one_shot),
         "## Ranks and critical differences",
         "",
         *_rank_lines(rank_test, cd),
@@ -167,6 +181,19 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
             "",
         ]
     return _write(out, lines, trials, figures)
+
+
+def _one_shot_lines(one_shot: pd.DataFrame) -> list[str]:
+    if one_shot.empty:
+        return []
+    lines = ["## One-shot searches (cost measured on the device named)", ""]
+    for row in one_shot.itertuples():
+        info = json.loads(row.searcher_info)
+        lines.append(
+            f"- {row.searcher} on {row.dataset}, seed {row.seed}: derived cell {row.arch}, "
+            f"{row.report_metric} {row.reported:.2f}, search {info['search_seconds']:.1f} s on {info['device']}"
+        )
+    return [*lines, ""]
 
 
 def _rank_lines(test, cd) -> list[str]:

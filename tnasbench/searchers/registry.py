@@ -6,13 +6,16 @@ import difflib
 from importlib.metadata import entry_points
 
 from tnasbench.errors import TnasbenchError
+from tnasbench.searchers.oneshot import OneShotSearcher
 from tnasbench.searchers.protocol import Searcher
 
+SearcherClass = type[Searcher] | type[OneShotSearcher]
+
 GROUP = "tnasbench.searchers"
-_runtime: dict[str, type[Searcher]] = {}
+_runtime: dict[str, SearcherClass] = {}
 
 
-def register(cls: type[Searcher]) -> type[Searcher]:
+def register(cls: SearcherClass) -> SearcherClass:
     """Register a searcher class in this process (tests, notebooks); usable as a decorator."""
     _runtime[cls.name] = cls
     return cls
@@ -22,7 +25,7 @@ def searcher_names() -> list[str]:
     return sorted({ep.name for ep in entry_points(group=GROUP)} | set(_runtime))
 
 
-def get_searcher(name: str) -> type[Searcher]:
+def get_searcher(name: str) -> SearcherClass:
     """The searcher class registered under ``name``, with a clear error if it cannot be had."""
     if name in _runtime:
         return _runtime[name]
@@ -37,6 +40,8 @@ def get_searcher(name: str) -> type[Searcher]:
         raise TnasbenchError(
             f"searcher plugin {name!r} ({found[0].value}) failed to import: {type(error).__name__}: {error}"
         ) from None
-    if not (isinstance(cls, type) and issubclass(cls, Searcher)):
-        raise TnasbenchError(f"searcher plugin {name!r} ({found[0].value}) is not a tnasbench Searcher subclass")
+    if not (isinstance(cls, type) and issubclass(cls, (Searcher, OneShotSearcher))):
+        raise TnasbenchError(
+            f"searcher plugin {name!r} ({found[0].value}) is not a tnasbench Searcher or OneShotSearcher subclass"
+        )
     return cls

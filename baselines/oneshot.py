@@ -1,0 +1,129 @@
+"""Differentiable one-shot NAS on the NB201 supernet: GDAS (Dong & Yang, CVPR 2019) and DrNAS
+(Chen et al., ICLR 2021). Bi-level: supernet weights on the training split, architecture
+parameters on the validation split, alternating every minibatch; the derived cell is the
+argmax per edge. DrNAS's progressive learning (growing the supernet) is not implemented."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from tnasbench.benchmarks.images import ImageData
+from tnasbench.searchers.oneshot import OneShotSearcher
+from tnasbench.searchers.params import config_from_params
+from tnasbench.space import Arch
+from tnasbench.space.arch import NUM_EDGES, NUM_OPS
+from tnasbench.space.network import NetworkConfig
+from tnasbench.space.supernet import Supernet
+
+
+@dataclass(frozen=True)
+class OneShotConfig:
+    epochs: int = 50  # digits on a CPU: ~1 min (GDAS) and ~2 min (DrNAS)
+    channels: int = 8  # CPU default; the NB201 paper size is channels = 16, cells_per_stage = 5
+    cells_per_stage: int = 1
+    batch: int = 64
+    lr: float = 0.025  # supernet SGD, cosine-annealed
+    momentum: float = 0.9
+    weight_decay: float = 3e-4
+    arch_lr: float = 3e-4  # architecture Adam
+    arch_weight_decay: float = 1e-3
+    tau_max: float = 10.0  # GDAS temperature, annealed linearly to tau_min
+    tau_min: float = 0.1
+    reg_scale: float = 1e-3  # DrNAS: weight of KL(Dirichlet(β) || Dirichlet(1))
+
+    def __post_init__(self) -> None:
+        if min(self.epochs, self.channels, self.cells_per_stage, self.batch) < 1:
+            raise ValueError("one-shot: epochs, channels, cells_per_stage and batch must be at least 1")
+
+
+class DifferentiableSearch(OneShotSearcher):
+    """The shared bi-level loop; subclasses say how architecture weights are drawn and regularised."""
+
+    def search(self, data: ImageData, seed: int, device: str) -> Arch:
+        self.config = config = config_from_params(OneShotConfig, self.params, self.name)
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        net_config = NetworkConfig(config.channels, config.cells_per_stage, data.in_channels, data.num_classes)
+        self.supernet = Supernet(net_config).to(device)
+        self.alpha = nn.Parameter(1e-3 * torch.randn(NUM_EDGES, NUM_OPS, device=device))
+        weights_opt = torch.optim.SGD(
+            self.supernet.parameters(), config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
+        arch_opt = torch.optim.Adam(
+            [self.alpha], config.arch_lr, betas=(0.5, 0.999), weight_decay=config.arch_weight_decay
+        )
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(weights_opt, config.epochs)
+        (train_x, train_y), (val_x, val_y) = data.train, data.val
+        loss = nn.CrossEntropyLoss()
+        for epoch in range(config.epochs):
+            self.progress = epoch / max(1, config.epochs - 1)
+            order = rng.permutation(len(train_x))
+            for start in range(0, len(order), config.batch):
+                rows = torch.as_tensor(order[start : start + config.batch])
+                val_rows = torch.as_tensor(rng.integers(len(val_x), size=len(rows)))
+                self.supernet.train()
+                weights_opt.zero_grad()
+                weights, indices = self.sample()
+                x, y = train_x[rows].to(device), train_y[rows].to(device)
+                loss(self.supernet(x, weights.detach(), indices), y).backward()
+                nn.utils.clip_grad_norm_(self.supernet.parameters(), 5.0)
+                weights_opt.step()
+                arch_opt.zero_grad()
+                weights, indices = self.sample()
+                x, y = val_x[val_rows].to(device), val_y[val_rows].to(device)
+                (loss(self.supernet(x, weights, indices), y) + self.regulariser()).backward()
+                arch_opt.step()
+            schedule.step()
+        return self.derive()
+
+    @abstractmethod
+    def sample(self) -> tuple[torch.Tensor, list[int] | None]:
+        """Architecture weights ``[6, 5]`` for one forward pass, and the op index per edge if hard."""
+
+    def regulariser(self) -> torch.Tensor:
+        return self.alpha.new_zeros(())
+
+    def derive(self) -> Arch:
+        """The cell with each edge's highest-weighted op."""
+        return Arch(tuple(int(i) for i in self.alpha.detach().argmax(dim=1).tolist()))
+
+    def describe(self) -> dict:
+        return {"alpha": [[round(float(v), 4) for v in row] for row in self.alpha.detach().cpu()], **self.params}
+
+
+class Gdas(DifferentiableSearch):
+    """Gumbel-softmax hard sampling: one op per edge in each forward pass, straight-through gradients."""
+
+    name = "gdas"
+
+    def tau(self) -> float:
+        return self.config.tau_max - (self.config.tau_max - self.config.tau_min) * self.progress
+
+    def sample(self) -> tuple[torch.Tensor, list[int]]:
+        gumbel = -torch.empty_like(self.alpha).exponential_().log()
+        soft = ((self.alpha.log_softmax(dim=1) + gumbel) / self.tau()).softmax(dim=1)
+        indices = soft.argmax(dim=1)
+        hard = nn.functional.one_hot(indices, NUM_OPS).to(soft) - soft.detach() + soft
+        return hard, indices.tolist()
+
+
+class DrNas(DifferentiableSearch):
+    """Dirichlet mixing weights with learnable concentration (pathwise gradients), KL-regularised."""
+
+    name = "drnas"
+
+    def concentration(self) -> torch.Tensor:
+        return nn.functional.elu(self.alpha) + 1.0
+
+    def sample(self) -> tuple[torch.Tensor, None]:
+        return torch.distributions.Dirichlet(self.concentration()).rsample(), None
+
+    def regulariser(self) -> torch.Tensor:
+        posterior = torch.distributions.Dirichlet(self.concentration())
+        prior = torch.distributions.Dirichlet(torch.ones_like(self.alpha))
+        return self.config.reg_scale * torch.distributions.kl_divergence(posterior, prior).sum()

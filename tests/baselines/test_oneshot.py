@@ -1,0 +1,109 @@
+"""Supernet, GDAS and DrNAS, and one-shot trials through the runner."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+import torch
+
+from baselines.oneshot import DrNas, Gdas
+from tnasbench.benchmarks.images import load_images
+from tnasbench.runner import resolve, run_trial
+from tnasbench.space import Arch, nb201_space
+from tnasbench.space.network import NetworkConfig
+from tnasbench.space.supernet import MixedEdge, Supernet, extract_network
+from tnasbench.suite import parse_suite
+
+CONFIG = NetworkConfig(channels=8, cells_per_stage=2, in_channels=1, num_classes=10)
+QUICK = {"epochs": 1, "batch": 128}
+
+
+def test_supernet_with_one_hot_weights_equals_the_standalone_network():
+    torch.manual_seed(0)
+    supernet = Supernet(CONFIG).eval()
+    x = torch.randn(4, 1, 8, 8)
+    for arch in (Arch((3, 1, 2, 4, 0, 3)), Arch((0, 0, 0, 0, 0, 0)), nb201_space().arch(777)):
+        weights = torch.nn.functional.one_hot(torch.tensor(arch.ops), 5).float()
+        standalone = extract_network(supernet, arch, CONFIG).eval()
+        torch.testing.assert_close(supernet(x, weights), standalone(x), rtol=0, atol=1e-6)
+
+
+def _searcher(cls, seed=0):
+    searcher = cls(**QUICK)
+    searcher.search(load_images("digits"), seed, "cpu")
+    return searcher
+
+
+def test_gdas_forward_runs_exactly_one_op_per_edge():
+    searcher = _searcher(Gdas)
+    calls = []
+    for module in searcher.supernet.modules():
+        if isinstance(module, MixedEdge):
+            for i, op in enumerate(module.ops):
+                op.register_forward_hook(lambda m, inp, out, edge=module, i=i: calls.append((id(edge), i)))
+    weights, indices = searcher.sample()
+    searcher.supernet(torch.randn(2, 1, 8, 8), weights, indices)
+    edges = {edge for edge, _ in calls}
+    assert len(edges) == 6 * 3  # 6 edges x 3 stages x 1 cell per stage (the one-shot CPU default)
+    assert len(calls) == len(edges)  # one op each
+    assert sorted({i for _, i in calls}) == sorted(set(indices))
+
+
+def test_gdas_weights_are_one_hot_in_value_and_soft_in_gradient():
+    searcher = _searcher(Gdas)
+    weights, indices = searcher.sample()
+    assert torch.equal(weights.detach(), torch.nn.functional.one_hot(torch.tensor(indices), 5).float())
+    weights.sum().backward()
+    assert searcher.alpha.grad is not None
+
+
+def test_drnas_weights_stay_on_the_simplex():
+    searcher = _searcher(DrNas)
+    for _ in range(5):
+        weights, indices = searcher.sample()
+        assert indices is None and (weights >= 0).all()
+        torch.testing.assert_close(weights.sum(dim=1), torch.ones(6))
+    assert searcher.regulariser() > 0
+
+
+@pytest.mark.parametrize("cls", [Gdas, DrNas])
+def test_search_derives_a_valid_cell_and_the_seed_reproduces_it(cls):
+    first, again, other = _searcher(cls, 0), _searcher(cls, 0), _searcher(cls, 1)
+    assert first.derive() in nb201_space().archs
+    assert torch.equal(first.alpha, again.alpha)
+    assert not torch.equal(first.alpha, other.alpha)
+
+
+SUITE = """
+name = "oneshot-test"
+benchmark = "{benchmark}"
+datasets = ["{dataset}"]
+seeds = [0]
+budgets = [{{evaluations = 20}}]
+[[searchers]]
+name = "gdas"
+params = {{epochs = 1, batch = 128}}
+"""
+
+
+def _spec(benchmark, dataset):
+    extra = "\n[live]\nepochs = 1\nchannels = 8\ncells_per_stage = 1\n" if benchmark == "nb201-live" else ""
+    raw = tomllib.loads(SUITE.format(benchmark=benchmark, dataset=dataset) + extra)
+    return resolve(parse_suite(raw, Path("t.toml")).trials()[0])
+
+
+def test_one_shot_trial_on_live_digits_records_one_measured_observation():
+    outcome = run_trial(_spec("nb201-live", "digits"))
+    assert outcome.error is None, outcome.error
+    (observation,) = outcome.observations
+    assert observation.step == 1 and 0 < observation.reported <= 100
+    assert observation.cost_seconds == observation.wall_seconds > 0  # the search's measured wall clock
+    assert outcome.info["one_shot"] and outcome.info["cost_kind"] == "measured"
+    assert outcome.info["device"].startswith("cpu")
+
+
+def test_one_shot_on_a_tabular_dataset_without_images_fails_clearly():
+    outcome = run_trial(_spec("nb201", "imagenet16-120"))
+    assert "needs its images, which torchvision does not ship" in outcome.error
+    outcome = run_trial(_spec("nb201", "cifar10"))
+    assert "needs its images under" in outcome.error and "download=True" in outcome.error

@@ -1,0 +1,31 @@
+"""The one-shot searcher protocol: one search on the data, one derived cell, its measured cost."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from tnasbench.benchmarks.images import ImageData
+from tnasbench.space import Arch
+
+
+class OneShotSearcher(ABC):
+    """Searches a weight-sharing supernet on ``data`` and derives one cell.
+
+    The runner times ``search`` (wall clock, on ``device``) and evaluates the derived cell on the
+    trial's benchmark, so its accuracy compares directly with the black-box searchers'.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+
+    @abstractmethod
+    def search(self, data: ImageData, seed: int, device: str) -> Arch:
+        """Train the supernet and its architecture weights on ``data``; return the derived cell."""
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about the finished search (final architecture weights, epochs) kept with the trial."""
+        return {}
