@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from tnasbench.benchmarks.protocol import Result
+from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
-from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.searchers.protocol import SearchContext
 from tnasbench.space import Arch, SearchSpace
 
 
@@ -59,24 +59,21 @@ class EnsembleMLP(nn.Module):
         return h.squeeze(-1)
 
 
-class Bananas(Searcher):
+class Bananas(ObservingSearcher):
     """Params: see ``BananasConfig``."""
 
     name = "bananas"
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(BananasConfig, self.params, self.name)
-        self._space, self._rng, self._seed = space, np.random.default_rng(seed), seed
+        self.start(space, seed)
+        self._seed = seed
         matrix = space.path_matrix if self.config.encoding == "path" else space.one_hot_matrix
         self._paths = torch.as_tensor(np.asarray(matrix), dtype=torch.float32)
-        self._observed: list[int] = []
-        self._y: list[float] = []
 
     def ask(self) -> Arch:
-        if len(self._observed) < self.config.initial:
-            while (index := int(self._rng.integers(len(self._space)))) in self._observed:
-                pass
-            return self._space.arch(index)
+        if len(self.observed) < self.config.initial:
+            return self.random_unseen()
         candidates = self._candidates()
         mean, std = self._predict(candidates)
         if self.config.acquisition == "ucb":
@@ -85,27 +82,20 @@ class Bananas(Searcher):
             score = mean + std * torch.as_tensor(self._rng.standard_normal(len(candidates)), dtype=mean.dtype)
         return self._space.arch(candidates[int(torch.argmax(score))])
 
-    def tell(self, arch: Arch, result: Result) -> None:
-        self._observed.append(self._space.index(arch))
-        self._y.append(result.accuracy)
-
     def _candidates(self) -> list[int]:
         """Unevaluated single-edge mutations of the best cells so far (random cells if all are evaluated)."""
-        seen = set(self._observed)
-        best = np.argsort(self._y)[::-1][: self.config.parents]
-        found = {self._space.index(m) for i in best for m in self._space.arch(self._observed[i]).mutations()}
-        candidates = sorted(found - seen)
+        candidates = sorted(self.mutations_of_best(self.config.parents))
         while not candidates:
-            candidates = [c for c in self._rng.choice(len(self._space), 100).tolist() if c not in seen]
+            candidates = [c for c in self._rng.choice(len(self._space), 100).tolist() if c not in self.observed]
         return candidates
 
     def _predict(self, candidates: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Ensemble mean and spread at the candidates, after fitting on the observations (MAE, Adam)."""
-        y = torch.tensor(self._y, dtype=torch.float32)
+        y = torch.tensor(self.accuracies, dtype=torch.float32)
         y = (y - y.mean()) / (y.std() + 1e-8)
-        x = self._paths[self._observed]
+        x = self._paths[self.observed]
         with torch.random.fork_rng():
-            torch.manual_seed(self._seed * 1009 + len(self._observed))
+            torch.manual_seed(self._seed * 1009 + len(self.observed))
             model = EnsembleMLP(self.config.ensemble, x.shape[1], self.config.layers, self.config.width)
         optimizer = torch.optim.Adam(model.parameters(), lr=self.config.lr)
         for _ in range(self.config.epochs):

@@ -22,9 +22,9 @@ from botorch.models import SingleTaskGP
 from botorch.models.transforms import Standardize
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from tnasbench.benchmarks.protocol import Result
+from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
-from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.searchers.protocol import SearchContext
 from tnasbench.space import Arch, SearchSpace
 
 CHUNK = 4096  # candidates per acquisition call
@@ -44,7 +44,7 @@ class BotorchConfig:
             raise ValueError(f"botorch: initial must be at least 2 (a GP needs data), got {self.initial}")
 
 
-class BotorchEI(Searcher):
+class BotorchEI(ObservingSearcher):
     """Params: ``encoding``, ``initial``, ``fast``, ``beta`` (UCB only)."""
 
     name = "botorch-ei"
@@ -52,34 +52,26 @@ class BotorchEI(Searcher):
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(BotorchConfig, self.params, self.name)
-        self._space, self._rng = space, np.random.default_rng(seed)
+        self.start(space, seed)
         self._seed = seed
         matrix = space.one_hot_matrix if self.config.encoding == "onehot" else space.path_matrix
         self._X = torch.as_tensor(np.asarray(matrix), dtype=torch.float64)
-        self._observed: list[int] = []
-        self._y: list[float] = []
         self._previous: dict[str, torch.Tensor] | None = None
 
     def ask(self) -> Arch:
-        if len(self._observed) < self.config.initial:
-            while (index := int(self._rng.integers(len(self._space)))) in self._observed:
-                pass
-            return self._space.arch(index)
+        if len(self.observed) < self.config.initial:
+            return self.random_unseen()
         return self._space.arch(self._maximise())
-
-    def tell(self, arch: Arch, result: Result) -> None:
-        self._observed.append(self._space.index(arch))
-        self._y.append(result.accuracy)
 
     def fit(self) -> SingleTaskGP:
         """The GP on the observations so far, hyper-parameters by marginal likelihood."""
-        x = self._X[self._observed]
-        y = torch.tensor(self._y, dtype=torch.float64).unsqueeze(-1)
+        x = self._X[self.observed]
+        y = torch.tensor(self.accuracies, dtype=torch.float64).unsqueeze(-1)
         model = SingleTaskGP(x, y, outcome_transform=Standardize(m=1))
         if self.config.fast and self._previous is not None:
             model.load_state_dict(self._previous, strict=False)
         with torch.random.fork_rng():
-            torch.manual_seed(self._seed + len(self._observed))
+            torch.manual_seed(self._seed + len(self.observed))
             fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
         self._previous = {k: v for k, v in model.state_dict().items() if "raw_" in k or "constant" in k}
         return model
@@ -87,7 +79,7 @@ class BotorchEI(Searcher):
     def _maximise(self) -> int:
         model = self.fit()
         scores = self.scores(model) if self.config.fast else self.stock_scores(model)
-        scores[self._observed] = -torch.inf
+        scores[self.observed] = -torch.inf
         return int(torch.argmax(scores))
 
     def stock_scores(self, model: SingleTaskGP) -> torch.Tensor:
@@ -95,7 +87,7 @@ class BotorchEI(Searcher):
         if self.acquisition == "ucb":
             acq = UpperConfidenceBound(model, beta=self.config.beta)
         else:
-            acq = LogExpectedImprovement(model, best_f=max(self._y))
+            acq = LogExpectedImprovement(model, best_f=max(self.accuracies))
         with torch.no_grad():
             return torch.cat([acq(chunk.unsqueeze(1)) for chunk in self._X.split(CHUNK)])
 
@@ -105,7 +97,7 @@ class BotorchEI(Searcher):
         if self.acquisition == "ucb":
             return mean + self.config.beta**0.5 * std
         transform = model.outcome_transform
-        best = (max(self._y) - transform.means.squeeze()) / transform.stdvs.squeeze()
+        best = (max(self.accuracies) - transform.means.squeeze()) / transform.stdvs.squeeze()
         return _log_ei_helper((mean - best) / std) + std.log()
 
 

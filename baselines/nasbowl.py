@@ -15,9 +15,9 @@ from grakel.kernels import VertexHistogram, WeisfeilerLehman
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.stats import norm
 
-from tnasbench.benchmarks.protocol import Result
+from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
-from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.searchers.protocol import SearchContext
 from tnasbench.space import Arch, SearchSpace
 from tnasbench.space.arch import DAG_NODE_TYPES
 
@@ -44,45 +44,35 @@ def cell_graph(arch: Arch) -> Graph:
     return Graph(edges, node_labels={v: DAG_NODE_TYPES[t] for v, t in enumerate(types)})
 
 
-class Nasbowl(Searcher):
+class Nasbowl(ObservingSearcher):
     """Params: see ``NasbowlConfig``."""
 
     name = "nasbowl"
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(NasbowlConfig, self.params, self.name)
-        self._space, self._rng = space, np.random.default_rng(seed)
-        self._observed: list[int] = []
-        self._y: list[float] = []
+        self.start(space, seed)
         self.chosen: tuple[int, float] | None = None  # (WL depth, noise) of the last fit
 
     def ask(self) -> Arch:
-        if len(self._observed) < self.config.initial:
-            while (index := int(self._rng.integers(len(self._space)))) in self._observed:
-                pass
-            return self._space.arch(index)
+        if len(self.observed) < self.config.initial:
+            return self.random_unseen()
         candidates = self._candidates()
         mean, std, best = self.posterior(candidates)
         z = (mean - best) / std
         ei = std * (norm.pdf(z) + z * norm.cdf(z))
         return self._space.arch(candidates[int(np.argmax(ei))])
 
-    def tell(self, arch: Arch, result: Result) -> None:
-        self._observed.append(self._space.index(arch))
-        self._y.append(result.accuracy)
-
     def _candidates(self) -> list[int]:
-        seen = set(self._observed)
-        best = np.argsort(self._y)[::-1][: self.config.parents]
-        found = {self._space.index(m) for i in best for m in self._space.arch(self._observed[i]).mutations()}
-        found |= set(self._rng.choice(len(self._space), self.config.random_candidates, replace=False).tolist())
-        return sorted(found - seen)
+        """Mutations of the incumbents plus random cells, none evaluated yet."""
+        randoms = set(self._rng.choice(len(self._space), self.config.random_candidates, replace=False).tolist())
+        return sorted(self.mutations_of_best(self.config.parents) | (randoms - set(self.observed)))
 
     def posterior(self, candidates: list[int]) -> tuple[np.ndarray, np.ndarray, float]:
         """Mean and std at the candidates and the incumbent, in standardised units, under the best (depth, noise)."""
-        y = np.asarray(self._y)
+        y = np.asarray(self.accuracies)
         y = (y - y.mean()) / (y.std() + 1e-12)
-        train = [cell_graph(self._space.arch(i)) for i in self._observed]
+        train = [cell_graph(self._space.arch(i)) for i in self.observed]
         test = [cell_graph(self._space.arch(i)) for i in candidates]
         fits = []
         for depth in self.config.depths:

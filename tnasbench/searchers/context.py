@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from tnasbench.benchmarks.tables import DATASETS, load_table
 from tnasbench.searchers.protocol import MetaTable, SearchContext
 from tnasbench.suite import TrialSpec
@@ -21,4 +23,5 @@ def build_context(spec: TrialSpec) -> SearchContext:
         from tnasbench.benchmarks.live import image_sample
 
         images = image_sample(spec.dataset, seed=spec.benchmark_seed)
-    return SearchContext(spec.dataset, spec.objective, tuple(tables), images)
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # searchers with models run there (TNAS does)
+    return SearchContext(spec.dataset, spec.objective, tuple(tables), images, device)

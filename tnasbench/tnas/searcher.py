@@ -102,7 +102,7 @@ class Tnas(Searcher):
 
     def _targets(self) -> torch.Tensor:
         y = torch.tensor(self._accuracies, dtype=torch.float64, device=self._device)
-        spread = y.std() if len(y) > 1 and y.std() > 0 else torch.tensor(1.0, dtype=torch.float64)
+        spread = y.std() if len(y) > 1 and y.std() > 0 else y.new_tensor(1.0)
         return (y - y.mean()) / spread
 
     def _finetune(self, y: torch.Tensor) -> None:
