@@ -81,11 +81,17 @@ TORCHVISION_NAMES = {"cifar10": "CIFAR10", "cifar100": "CIFAR100"}
 
 
 def one_shot_data(spec: TrialSpec, benchmark: Benchmark) -> ImageData:
-    """The images a one-shot search trains its supernet on: the live benchmark's, or torchvision's CIFAR."""
+    """The images a one-shot search trains its supernet on: the live benchmark's; for a tabular dataset an
+    image folder ``$TNASBENCH_HOME/images/<dataset>`` (train/ and test/ class folders), else torchvision's."""
     if isinstance(benchmark, LiveBenchmark):
         return benchmark.data
+    folder = data_home() / "images" / spec.dataset
+    if folder.is_dir():
+        return load_images(f"folder/{folder}")
     if spec.dataset not in TORCHVISION_NAMES:
-        raise TnasbenchError(f"a one-shot search on {spec.dataset} needs its images, which torchvision does not ship")
+        raise TnasbenchError(
+            f"a one-shot search on {spec.dataset} needs its images in {folder} (train/<class>/, test/<class>/)"
+        )
     root = data_home() / "torchvision"
     try:
         return load_images(f"torchvision/{TORCHVISION_NAMES[spec.dataset]}", str(root), False)

@@ -3,6 +3,7 @@
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -104,6 +105,29 @@ def test_one_shot_trial_on_live_digits_records_one_measured_observation():
 
 def test_one_shot_on_a_tabular_dataset_without_images_fails_clearly():
     outcome = run_trial(_spec("nb201", "imagenet16-120"))
-    assert "needs its images, which torchvision does not ship" in outcome.error
+    assert "needs its images in" in outcome.error and "imagenet16-120 (train/<class>/, test/<class>/)" in outcome.error
     outcome = run_trial(_spec("nb201", "cifar10"))
     assert "needs its images under" in outcome.error and "download=True" in outcome.error
+
+
+def test_one_shot_on_cifar10_reads_an_image_folder_in_the_data_home(data_home, tmp_path):
+    from PIL import Image
+
+    folder = data_home / "images" / "cifar10"
+    rng = np.random.default_rng(0)
+    try:
+        for split, count in (("train", 8), ("test", 2)):
+            for label in ("airplane", "cat"):
+                (folder / split / label).mkdir(parents=True)
+                for k in range(count):
+                    pixels = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+                    Image.fromarray(pixels).save(folder / split / label / f"{k}.png")
+        data = load_images(f"folder/{folder}")
+        assert data.train[0].shape == (8, 3, 8, 8) and data.num_classes == 2 and len(data.test[1]) == 4
+        outcome = run_trial(_spec("nb201", "cifar10"))
+        assert outcome.error is None, outcome.error
+        assert outcome.info["one_shot"] and len(outcome.observations) == 1  # scored on the CIFAR-10 table
+    finally:
+        import shutil
+
+        shutil.rmtree(folder.parent)

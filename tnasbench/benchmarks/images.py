@@ -119,6 +119,37 @@ def load_torchvision(name: str, root: Path, download: bool) -> ImageData:
     return ImageData(f"torchvision/{name}", *[_tensors(*p) for p in parts], num_classes=int(y.max()) + 1)
 
 
+def _read_folder(folder: Path, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    from PIL import Image
+
+    images, labels = [], []
+    for label, name in enumerate(classes):
+        for path in sorted((folder / name).iterdir()):
+            with Image.open(path) as image:
+                pixels = np.asarray(image.convert("RGB") if image.mode not in ("L", "RGB") else image, np.float32)
+            images.append(pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1))
+            labels.append(label)
+    if len({i.shape for i in images}) > 1:
+        raise TnasbenchError(f"{folder}: images of different sizes ({sorted({i.shape for i in images})[:2]}...)")
+    return np.stack(images) / 255.0, np.asarray(labels)
+
+
+def load_image_folder(root: Path) -> ImageData:
+    """An image-folder data set: ``root/train/<class>/*.png`` and ``root/test/<class>/*.png``.
+
+    The training images are halved into train / validation (the NB201 convention), as for torchvision.
+    """
+    root = Path(root)
+    if not (root / "train").is_dir() or not (root / "test").is_dir():
+        raise TnasbenchError(f"{root}: expected train/<class>/ and test/<class>/ folders of images")
+    classes = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    x, y = _read_folder(root / "train", classes)
+    test_x, test_y = _read_folder(root / "test", classes)
+    (tx, ty), (vx, vy), _ = _split(x, y, (0.5, 0.5))
+    parts = _normalise([(tx, ty), (vx, vy), (test_x, test_y)])
+    return ImageData(f"folder/{root.name}", *[_tensors(*p) for p in parts], num_classes=len(classes))
+
+
 @cache
 def load_images(dataset: str, root: str = "", download: bool = False) -> ImageData:
     if dataset == "digits":
@@ -127,4 +158,8 @@ def load_images(dataset: str, root: str = "", download: bool = False) -> ImageDa
         return load_fashion_mnist()
     if dataset.startswith("torchvision/"):
         return load_torchvision(dataset.split("/", 1)[1], Path(root), download)
-    raise TnasbenchError(f"unknown live dataset {dataset!r}: digits, fashion-mnist or torchvision/<Name>")
+    if dataset.startswith("folder/"):
+        return load_image_folder(Path(dataset.split("/", 1)[1]))
+    raise TnasbenchError(
+        f"unknown live dataset {dataset!r}: digits, fashion-mnist, torchvision/<Name> or folder/<path>"
+    )

@@ -145,9 +145,10 @@ class LiveBenchmark:
     def __init__(
         self, dataset: str, config: TrainingConfig | None = None, seed: int = 0, cache: LiveCache | None = None
     ) -> None:
-        if dataset not in LIVE_DATASETS and not dataset.startswith("torchvision/"):
+        if dataset not in LIVE_DATASETS and not dataset.startswith(("torchvision/", "folder/")):
             raise TnasbenchError(
-                f"unknown live dataset {dataset!r}: choose {', '.join(LIVE_DATASETS)} or torchvision/<Name>"
+                f"unknown live dataset {dataset!r}: "
+                f"choose {', '.join(LIVE_DATASETS)}, torchvision/<Name> or folder/<path>"
             )
         self.dataset, self.config, self.seed = dataset, config or TrainingConfig(), seed
         self.needs_gpu = self.config.device == "cuda"
