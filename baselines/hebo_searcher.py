@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 
 from tnasbench.benchmarks.protocol import Result
@@ -78,7 +79,6 @@ class Hebo(Searcher):
         with _isolated_rng(seed):
             self._optimizer = hebo(design_space().parse(variables), rand_sample=self.config.initial, scramble_seed=seed)
         self._seed, self._steps = seed, 0
-        self._pending = None
 
     def ask(self) -> Arch:
         self._steps += 1
@@ -88,7 +88,6 @@ class Hebo(Searcher):
             arch = Arch(tuple(OPS.index(suggestion[f"edge{k}"].iloc[0]) for k in range(NUM_EDGES)))
         except Exception as error:  # HEBO's own failures get one clear line
             raise HeboFailed(f"HEBO failed to suggest at step {self._steps}: {type(error).__name__}: {error}") from None
-        self._pending = suggestion
         return arch
 
     def tell(self, arch: Arch, result: Result) -> None:
@@ -96,7 +95,8 @@ class Hebo(Searcher):
             raise HeboFailed(f"HEBO cannot use the non-finite accuracy {result.accuracy} of {arch}: fix the benchmark")
         try:
             with _isolated_rng(self._seed * 100_003 + self._steps):
-                self._optimizer.observe(self._pending, np.array([[-result.accuracy]]))  # HEBO minimises
+                cell = pd.DataFrame({f"edge{k}": [OPS[op]] for k, op in enumerate(arch.ops)})
+                self._optimizer.observe(cell, np.array([[-result.accuracy]]))  # HEBO minimises
         except Exception as error:
             raise HeboFailed(f"HEBO failed to observe step {self._steps}: {type(error).__name__}: {error}") from None
 
