@@ -19,6 +19,7 @@ from tnasbench.report.html import write_index
 from tnasbench.report.hypotheses import Verdict, h1, h2, h3
 from tnasbench.report.stats import blocks, friedman_nemenyi, ranks, regret_at_budgets, summary_with_ci
 from tnasbench.report.tables import table1, table2, to_latex
+from tnasbench.space import nb201_space
 from tnasbench.store import Store
 
 
@@ -187,10 +188,11 @@ def _one_shot_lines(one_shot: pd.DataFrame) -> list[str]:
     if one_shot.empty:
         return []
     lines = ["## One-shot searches (cost measured on the device named)", ""]
-    for row in one_shot.itertuples():
+    space = nb201_space()
+    for row in one_shot.sort_values(["dataset", "searcher", "seed"]).itertuples():
         info = json.loads(row.searcher_info)
         lines.append(
-            f"- {row.searcher} on {row.dataset}, seed {row.seed}: derived cell {row.arch}, "
+            f"- {row.searcher} on {row.dataset}, seed {row.seed}: derived `{space.arch(int(row.arch))}`, "
             f"{row.report_metric} {row.reported:.2f}, search {info['search_seconds']:.1f} s on {info['device']}"
         )
     return [*lines, ""]

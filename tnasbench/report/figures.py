@@ -80,8 +80,8 @@ def plot_accuracy_vs_cost(final: pd.DataFrame, out: Path) -> list[Path]:
     """H2: final accuracy against search cost per trial; marker shape says measured or estimated cost."""
     sns.set_theme(style="whitegrid", context="paper")
     grid = sns.relplot(
-        data=final.assign(cost_gpu_days=final["cost_seconds"] / 86400),
-        x="cost_gpu_days",
+        data=final.assign(cost_hours=final["cost_seconds"] / 3600),
+        x="cost_hours",
         y="accuracy",
         hue="searcher",
         style="cost_kind",
@@ -91,5 +91,5 @@ def plot_accuracy_vs_cost(final: pd.DataFrame, out: Path) -> list[Path]:
         facet_kws={"sharey": False},
     )
     grid.set(xscale="log")
-    grid.set_axis_labels("search cost (GPU-days; estimated = evaluations × table training time)", "final accuracy (%)")
+    grid.set_axis_labels("search cost (hours; estimated = table training times summed)", "final accuracy (%)")
     return _save(grid.figure, out, "accuracy_vs_cost")

@@ -94,8 +94,8 @@ def h2(final: pd.DataFrame) -> Verdict:
             ratio = ours["cost_seconds"] / theirs["cost_seconds"]
             verdicts.append(ratio <= COST_RATIO and ours["accuracy"] >= theirs["accuracy"])
             reasons.append(
-                f"{dataset}: TNAS {ours['cost_kind']} {ours['cost_seconds'] / 86400:.3f} GPU-days vs {method} "
-                f"{theirs['cost_kind']} {theirs['cost_seconds'] / 86400:.3f}; "
+                f"{dataset}: TNAS {ours['cost_kind']} {ours['cost_seconds'] / 3600:.3g} h vs {method} "
+                f"{theirs['cost_kind']} {theirs['cost_seconds'] / 3600:.3g} h; "
                 f"accuracy {ours['accuracy']:.2f} vs {theirs['accuracy']:.2f}"
             )
     if not verdicts:

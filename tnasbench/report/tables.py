@@ -58,7 +58,7 @@ def table2(final: pd.DataFrame) -> pd.DataFrame:
                 "searcher": searcher,
                 "seeds": len(frame),
                 "accuracy": f"{frame['accuracy'].mean():.2f} ± {spread:.2f}",
-                "search cost (GPU-days)": f"{frame['cost_seconds'].mean() / 86400:.3f} ({kind})",
+                "search cost (hours)": f"{frame['cost_seconds'].mean() / 3600:.3g} ({kind})",
                 "published accuracy": f"{published[2]:.2f} ± {published[3]:.2f}" if published else "–",
                 "published GPU-days": f"{published[1]:.2f}" if published else "–",
                 "protocol matches": protocol_note(
