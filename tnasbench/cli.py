@@ -21,7 +21,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
     store_path = Path(args.store or f"results/{suite.name}.sqlite")
     store = Store(store_path)
-    counts = run_suite(suite, store, jobs=args.jobs, show_progress=not args.quiet)
+    counts = run_suite(suite, store, jobs=args.jobs, show_progress=not args.quiet, scheduler=args.scheduler)
     store.close()
     print(
         f"{suite.name}: {counts['done']} trials run, {counts['skipped']} already in {store_path}, "
@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("suite")
     run.add_argument("--store", help="SQLite store (default results/<suite name>.sqlite)")
     run.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="run trials on a Dask cluster, e.g. tcp://host:8786")
     run.add_argument("--report", metavar="DIR", help="write a report to DIR afterwards")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)

@@ -186,9 +186,12 @@ def _worker_init() -> None:
         pass
 
 
-def run_suite(suite: Suite, store: Store, jobs: int = 1, show_progress: bool = True) -> dict[str, int]:
+def run_suite(
+    suite: Suite, store: Store, jobs: int = 1, show_progress: bool = True, scheduler: str | None = None
+) -> dict[str, int]:
     """Run every trial of ``suite`` not yet done in ``store``; returns counts by outcome."""
-    return run_specs(suite.name, [resolve(spec) for spec in suite.trials()], store, jobs, show_progress)
+    specs = [resolve(spec) for spec in suite.trials()]
+    return run_specs(suite.name, specs, store, jobs, show_progress, scheduler)
 
 
 def compare_specs(store: Store, searcher: str, params: dict | None = None, label: str | None = None) -> list[TrialSpec]:
@@ -208,8 +211,16 @@ def compare_specs(store: Store, searcher: str, params: dict | None = None, label
     return sorted(specs.values(), key=lambda s: (s.dataset, s.budget.evaluations or 0, s.seed))
 
 
-def run_specs(title: str, specs: list[TrialSpec], store: Store, jobs: int = 1, show_progress: bool = True) -> dict:
-    """Run the trials not yet done in ``store`` (several processes for ``jobs`` > 1); counts by outcome."""
+def run_specs(
+    title: str,
+    specs: list[TrialSpec],
+    store: Store,
+    jobs: int = 1,
+    show_progress: bool = True,
+    scheduler: str | None = None,
+) -> dict[str, int]:
+    """Run the trials not yet done in ``store``: in this process, a local process pool (``jobs`` > 1) or
+    on a Dask cluster (``scheduler``). This process stays the store's only writer; counts by outcome."""
     if jobs < 1:
         raise TnasbenchError(f"--jobs must be at least 1, got {jobs}")
     done = {k for k, s in store.statuses().items() if s == "done"}
@@ -227,7 +238,11 @@ def run_specs(title: str, specs: list[TrialSpec], store: Store, jobs: int = 1, s
         task = progress.add_task(f"{title}: {len(pending)} trials to run", total=len(pending))
         for spec in pending:
             store.start_trial(spec, benchmark_facts(spec)[2], facts)
-        if jobs == 1:
+        if scheduler:
+            for spec, outcome in _on_dask(pending, scheduler):
+                record(spec, outcome)
+                progress.advance(task)
+        elif jobs == 1:
             for spec in pending:
                 record(spec, run_trial(spec))
                 progress.advance(task)
@@ -238,3 +253,40 @@ def run_specs(title: str, specs: list[TrialSpec], store: Store, jobs: int = 1, s
                     record(futures[future], future.result())
                     progress.advance(task)
     return counts
+
+
+def needs_gpu(spec: TrialSpec) -> bool:
+    """Trials that train networks (one-shot searches, live benchmarks) and so want a GPU worker."""
+    return spec.benchmark == "nb201-live" or issubclass(get_searcher(spec.searcher), OneShotSearcher)
+
+
+def _on_dask(pending: list[TrialSpec], scheduler: str):
+    """Yield (spec, outcome) as a Dask cluster finishes trials; Dask reschedules those of workers that die.
+
+    GPU-needing trials ask for the ``GPU`` resource when some worker offers it (``dask worker
+    --resources GPU=1``); on a cluster without one they run wherever there is room.
+    """
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise TnasbenchError("--scheduler needs dask.distributed: pip install -e '.[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="20s")
+    except OSError as error:
+        raise TnasbenchError(f"cannot reach the Dask scheduler at {scheduler} ({error}): is it running?") from None
+    with client:
+        client.run(_worker_init)
+        offers_gpu = any("GPU" in w.get("resources", {}) for w in client.scheduler_info()["workers"].values())
+        futures = {
+            client.submit(
+                run_trial,
+                spec,
+                key=f"trial-{spec.key}",
+                pure=False,
+                resources={"GPU": 1} if offers_gpu and needs_gpu(spec) else None,
+            ): spec
+            for spec in pending
+        }
+        for future in dask_completed(futures):
+            yield futures[future], future.result()
