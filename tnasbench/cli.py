@@ -123,6 +123,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from tnasbench.store import Store
+    from tnasbench.verify import verify_store
+
+    store = Store(_existing(args.store))
+    problems = verify_store(store)
+    done = int((store.trials()["status"] == "done").sum())
+    store.close()
+    for problem in problems:
+        print(f"problem: {problem}")
+    print(f"{args.store}: {done} finished trials, " + (f"{len(problems)} problems" if problems else "all sound"))
+    return 1 if problems else 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from tnasbench.store import Store
 
@@ -184,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", default="report", help="report folder (default ./report)")
     compare.add_argument("--quiet", action="store_true")
     compare.set_defaults(func=_cmd_compare)
+    verify = sub.add_parser("verify", help="check a store's integrity and that its data still match")
+    verify.add_argument("store")
+    verify.set_defaults(func=_cmd_verify)
     export = sub.add_parser("export", help="write the store as parquet or CSV")
     export.add_argument("store")
     export.add_argument("--format", choices=("parquet", "csv"), default="parquet")

@@ -1,0 +1,68 @@
+"""``tnasbench verify``: a sound store passes; lost observations, edited specs, other data, corrupt files do not."""
+
+import json
+import shutil
+
+import pytest
+
+from tnasbench.cli import main
+from tnasbench.runner import run_suite
+from tnasbench.store import Store
+from tnasbench.suite import load_suite
+
+SUITE = """
+name = "verify-test"
+datasets = ["cifar10"]
+seeds = [0, 1]
+budgets = [{evaluations = 15}]
+[[searchers]]
+name = "random-search"
+"""
+
+
+@pytest.fixture(scope="module")
+def sound(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("verify")
+    (folder / "suite.toml").write_text(SUITE)
+    store = Store(folder / "s.sqlite")
+    run_suite(load_suite(folder / "suite.toml"), store, show_progress=False)
+    store.close()
+    return folder / "s.sqlite"
+
+
+@pytest.fixture
+def copy(sound, tmp_path):
+    shutil.copy(sound, tmp_path / "c.sqlite")
+    return tmp_path / "c.sqlite"
+
+
+def test_a_sound_store_verifies(sound, capsys):
+    assert main(["verify", str(sound)]) == 0
+    assert "2 finished trials, all sound" in capsys.readouterr().out
+
+
+def test_a_lost_observation_is_found(copy, capsys):
+    store = Store(copy)
+    with store.db:
+        store.db.execute("DELETE FROM observations WHERE step = 7 AND trial = (SELECT MIN(key) FROM trials)")
+    store.close()
+    assert main(["verify", str(copy)]) == 1
+    assert "14 observations, steps 1..15" in capsys.readouterr().out
+
+
+def test_a_hand_edited_spec_and_data_from_another_table_are_found(copy, capsys):
+    store = Store(copy)
+    key, text = store.db.execute("SELECT key, spec FROM trials LIMIT 1").fetchone()
+    spec = json.loads(text) | {"signature": "cell0=12.34"}  # as if run on a different NB201 table
+    with store.db:
+        store.db.execute("UPDATE trials SET spec=? WHERE key=?", (json.dumps(spec), key))
+    store.close()
+    assert main(["verify", str(copy)]) == 1
+    out = capsys.readouterr().out
+    assert "hashes to" in out and "trials were run on data cell0=12.34, the data here is" in out
+
+
+def test_a_corrupt_file_is_one_clear_line(tmp_path, capsys):
+    (tmp_path / "bad.sqlite").write_bytes(b"this is not sqlite" * 100)
+    assert main(["verify", str(tmp_path / "bad.sqlite")]) == 2
+    assert "is not a tnasbench store" in capsys.readouterr().err
