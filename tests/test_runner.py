@@ -43,11 +43,11 @@ def observations(path):
 def test_run_records_every_observation_and_skips_done_trials(tmp_path):
     suite = load_suite(suite_file(tmp_path))
     store = Store(tmp_path / "s.sqlite")
-    assert run_suite(suite, store, show_progress=False) == {"skipped": 0, "done": 12, "failed": 0}
+    assert run_suite(suite, store, show_progress=False) == {"skipped": 0, "done": 12, "failed": 0, "elsewhere": 0}
     obs = store.observations()
     assert len(obs) == 12 * 30
     assert (obs.groupby("trial")["step"].max() == 30).all()
-    assert run_suite(suite, store, show_progress=False) == {"skipped": 12, "done": 0, "failed": 0}
+    assert run_suite(suite, store, show_progress=False) == {"skipped": 12, "done": 0, "failed": 0, "elsewhere": 0}
     assert len(store.observations()) == 12 * 30
 
 
@@ -114,7 +114,7 @@ def test_faulty_searchers_fail_their_trial_and_the_suite_goes_on(tmp_path):
     extra = '[[searchers]]\nname = "test-exploding"\n[[searchers]]\nname = "test-invalid"\n'
     store = Store(tmp_path / "s.sqlite")
     counts = run_suite(load_suite(suite_file(tmp_path, extra=extra)), store, show_progress=False)
-    assert counts == {"skipped": 0, "done": 12, "failed": 12}
+    assert counts == {"skipped": 0, "done": 12, "failed": 12, "elsewhere": 0}
     trials = store.trials().set_index("label")
     assert trials.loc["test-exploding", "error"].str.contains("RuntimeError: boom").all()
     assert trials.loc["test-invalid", "error"].str.contains("not an NB201 cell").all()
@@ -210,5 +210,5 @@ def test_schema_1_store_is_migrated_in_place(tmp_path):
             " status TEXT NOT NULL, error TEXT, spec TEXT NOT NULL, provenance TEXT, started REAL, finished REAL);"
         )
     store = Store(path)
-    assert "searcher_info" in store.trials().columns
-    assert store.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+    assert {"searcher_info", "owner", "lease_until"} <= set(store.trials().columns)
+    assert store.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "3"

@@ -25,6 +25,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     store.close()
     print(
         f"{suite.name}: {counts['done']} trials run, {counts['skipped']} already in {store_path}, "
+        f"{counts['elsewhere']} held by another runner, "
         f"{counts['failed']} failed"
     )
     if args.report:

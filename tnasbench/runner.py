@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import threading
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -26,7 +27,7 @@ from tnasbench.searchers.context import build_context
 from tnasbench.searchers.oneshot import OneShotSearcher
 from tnasbench.seeding import seed_everything
 from tnasbench.space import Arch, nb201_space
-from tnasbench.store import Observation, Store
+from tnasbench.store import Observation, Store, owner_id
 from tnasbench.suite import Budget, Suite, TrialSpec
 
 
@@ -225,7 +226,7 @@ def run_specs(
         raise TnasbenchError(f"--jobs must be at least 1, got {jobs}")
     done = {k for k, s in store.statuses().items() if s == "done"}
     pending = [s for s in specs if s.key not in done]
-    counts = {"skipped": len(specs) - len(pending), "done": 0, "failed": 0}
+    counts = {"skipped": len(specs) - len(pending), "done": 0, "failed": 0, "elsewhere": 0}
     facts = provenance()
 
     def record(spec: TrialSpec, outcome: TrialOutcome) -> None:
@@ -233,26 +234,50 @@ def run_specs(
         store.finish_trial(spec.key, outcome.error, outcome.info)
         counts["failed" if outcome.error else "done"] += 1
 
+    owner = owner_id()
+    claimed = [spec for spec in pending if store.claim_trial(spec, benchmark_facts(spec)[2], facts, owner)]
+    counts["elsewhere"] = len(pending) - len(claimed)  # held by another live runner on this store
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=not show_progress, transient=False) as progress:
-        task = progress.add_task(f"{title}: {len(pending)} trials to run", total=len(pending))
-        for spec in pending:
-            store.start_trial(spec, benchmark_facts(spec)[2], facts)
+    with Progress(*columns, disable=not show_progress, transient=False) as progress, _Heartbeat(store.path, owner):
+        task = progress.add_task(f"{title}: {len(claimed)} trials to run", total=len(claimed))
         if scheduler:
-            for spec, outcome in _on_dask(pending, scheduler):
+            for spec, outcome in _on_dask(claimed, scheduler):
                 record(spec, outcome)
                 progress.advance(task)
         elif jobs == 1:
-            for spec in pending:
+            for spec in claimed:
                 record(spec, run_trial(spec))
                 progress.advance(task)
         else:
             with ProcessPoolExecutor(jobs, initializer=_worker_init) as pool:
-                futures = {pool.submit(run_trial, spec): spec for spec in pending}
+                futures = {pool.submit(run_trial, spec): spec for spec in claimed}
                 for future in as_completed(futures):
                     record(futures[future], future.result())
                     progress.advance(task)
     return counts
+
+
+class _Heartbeat:
+    """Renews this runner's claims every minute from a thread with its own connection."""
+
+    def __init__(self, path, owner: str, every: float = 60.0) -> None:
+        self.path, self.owner, self.every = path, owner, every
+        self._stop = threading.Event()
+
+    def _beat(self) -> None:
+        store = Store(self.path)
+        while not self._stop.wait(self.every):
+            store.renew_leases(self.owner)
+        store.close()
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def needs_gpu(spec: TrialSpec) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
 from dataclasses import asdict, dataclass
@@ -14,8 +16,13 @@ import pandas as pd
 from tnasbench.errors import TnasbenchError
 from tnasbench.suite import TrialSpec
 
-SCHEMA_VERSION = 2  # 2 added trials.searcher_info; schema 1 stores are migrated in place
+SCHEMA_VERSION = 3  # 2 added trials.searcher_info, 3 the claim (owner, lease_until); older stores migrate in place
 STATUSES = ("running", "done", "failed")
+MIGRATIONS = {  # from version N to N + 1
+    1: ["ALTER TABLE trials ADD COLUMN searcher_info TEXT"],
+    2: ["ALTER TABLE trials ADD COLUMN owner TEXT", "ALTER TABLE trials ADD COLUMN lease_until REAL"],
+}
+LEASE_SECONDS = 300.0  # a claim lapses this long after its runner's last heartbeat
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -23,7 +30,8 @@ CREATE TABLE IF NOT EXISTS trials (
     key TEXT PRIMARY KEY, suite TEXT, benchmark TEXT, dataset TEXT, objective TEXT, report TEXT,
     noise TEXT, searcher TEXT, label TEXT, params TEXT, budget_evaluations INTEGER, budget_seconds REAL,
     seed INTEGER, searcher_seed INTEGER, benchmark_seed INTEGER, optimum REAL, status TEXT NOT NULL,
-    error TEXT, spec TEXT NOT NULL, provenance TEXT, started REAL, finished REAL, searcher_info TEXT);
+    error TEXT, spec TEXT NOT NULL, provenance TEXT, started REAL, finished REAL, searcher_info TEXT,
+    owner TEXT, lease_until REAL);
 CREATE TABLE IF NOT EXISTS observations (
     trial TEXT NOT NULL, step INTEGER NOT NULL, arch INTEGER NOT NULL, epochs INTEGER NOT NULL, objective REAL NOT NULL,
     reported REAL NOT NULL, regret REAL NOT NULL, cost_seconds REAL NOT NULL, wall_seconds REAL NOT NULL,
@@ -60,9 +68,11 @@ class Store:
         if row is None:
             with self.db:
                 self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) == 1:
+        elif int(row[0]) in MIGRATIONS:
             with self.db:
-                self.db.execute("ALTER TABLE trials ADD COLUMN searcher_info TEXT")
+                for version in range(int(row[0]), SCHEMA_VERSION):
+                    for statement in MIGRATIONS[version]:
+                        self.db.execute(statement)
                 self.db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
         elif int(row[0]) != SCHEMA_VERSION:
             newer = int(row[0]) > SCHEMA_VERSION
@@ -81,12 +91,23 @@ class Store:
     def statuses(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, status FROM trials"))
 
-    def start_trial(self, spec: TrialSpec, optimum: float, provenance: dict[str, Any]) -> None:
-        """Register a trial as running; a partial earlier attempt is wiped (it is redone from its seed)."""
+    def claim_trial(self, spec: TrialSpec, optimum: float, provenance: dict[str, Any], owner: str) -> bool:
+        """Register ``spec`` as running under ``owner`` unless another live runner holds it.
+
+        A claim is free when the trial is new, failed, or running under a lapsed lease or a dead
+        process on this host. A partial earlier attempt is wiped (it is redone from its seed).
+        """
+        now = time.time()
         with self.db:
+            self.db.execute("BEGIN IMMEDIATE")  # one claimer at a time across processes
+            row = self.db.execute("SELECT status, owner, lease_until FROM trials WHERE key=?", (spec.key,)).fetchone()
+            if row and row[0] == "done":
+                return False
+            if row and row[0] == "running" and row[1] != owner and (row[2] or 0) > now and owner_alive(row[1]):
+                return False
             self.db.execute("DELETE FROM observations WHERE trial=?", (spec.key,))
             self.db.execute(
-                "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     spec.key,
                     spec.suite,
@@ -108,10 +129,20 @@ class Store:
                     None,
                     json.dumps(asdict(spec), sort_keys=True),
                     json.dumps(provenance, sort_keys=True),
-                    time.time(),
+                    now,
                     None,
                     None,
+                    owner,
+                    now + LEASE_SECONDS,
                 ),
+            )
+        return True
+
+    def renew_leases(self, owner: str) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE trials SET lease_until=? WHERE owner=? AND status='running'",
+                (time.time() + LEASE_SECONDS, owner),
             )
 
     def add_observations(self, key: str, observations: list[Observation]) -> None:
@@ -127,7 +158,7 @@ class Store:
     def finish_trial(self, key: str, error: str | None = None, info: dict[str, Any] | None = None) -> None:
         with self.db:
             self.db.execute(
-                "UPDATE trials SET status=?, error=?, finished=?, searcher_info=? WHERE key=?",
+                "UPDATE trials SET status=?, error=?, finished=?, searcher_info=?, lease_until=NULL WHERE key=?",
                 ("failed" if error else "done", error, time.time(), json.dumps(info or {}, sort_keys=True), key),
             )
 
@@ -155,3 +186,22 @@ class Store:
             frame.to_parquet(target, index=False) if fmt == "parquet" else frame.to_csv(target, index=False)
             written.append(target)
         return written
+
+
+def owner_id() -> str:
+    """This runner's identity in claims: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_alive(owner: str | None) -> bool:
+    """False only when ``owner`` is a process on this host that no longer exists."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's runner: trust its lease
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

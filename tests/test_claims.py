@@ -1,0 +1,63 @@
+"""Store claims: two runners on one store never both run a trial; lapsed or orphaned claims are taken over."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+from tnasbench.runner import resolve
+from tnasbench.store import LEASE_SECONDS, Store
+from tnasbench.suite import load_suite
+
+SUITE = """
+name = "claims-test"
+datasets = ["cifar10", "cifar100", "imagenet16-120"]
+seeds = [0, 1, 2, 3, 4, 5, 6, 7]
+budgets = [{evaluations = 150}]
+[[searchers]]
+name = "random-search"
+[[searchers]]
+name = "regularized-evolution"
+"""
+
+
+def _spec(tmp_path):
+    (tmp_path / "suite.toml").write_text(SUITE)
+    return resolve(load_suite(tmp_path / "suite.toml").trials()[0])
+
+
+def test_a_live_claim_is_refused_and_a_lapsed_or_orphaned_one_taken_over(tmp_path):
+    spec, store = _spec(tmp_path), Store(tmp_path / "s.sqlite")
+    assert store.claim_trial(spec, 94.0, {}, "other-host:123")
+    assert not store.claim_trial(spec, 94.0, {}, "this-host:1")  # another machine's runner, lease still valid
+    with store.db:
+        store.db.execute("UPDATE trials SET lease_until=?", (time.time() - 1,))
+    assert store.claim_trial(spec, 94.0, {}, "this-host:1")  # its lease lapsed
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+
+    with store.db:  # as if a runner on this machine claimed it, then died (kill -9) with its lease valid
+        store.db.execute("UPDATE trials SET owner=?", (f"{socket.gethostname()}:{dead.pid}",))
+    assert store.claim_trial(spec, 94.0, {}, "this-host:2")  # a dead process on this host holds nothing
+    lease = store.db.execute("SELECT lease_until FROM trials").fetchone()[0]
+    assert LEASE_SECONDS - 5 < lease - time.time() <= LEASE_SECONDS
+
+
+def test_two_runners_started_at_once_split_the_trials(tmp_path):
+    (tmp_path / "suite.toml").write_text(SUITE)
+    store_path = tmp_path / "shared.sqlite"
+    Store(store_path).close()
+    command = [sys.executable, "-m", "tnasbench.cli", "run", str(tmp_path / "suite.toml"), "--store", str(store_path)]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    runners = [subprocess.Popen([*command, "--quiet"], env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [runner.communicate(timeout=300)[0] for runner in runners]
+    assert all(runner.returncode == 0 for runner in runners), outputs
+    ran = [int(re.search(r"(\d+) trials run", out)[1]) for out in outputs]
+    assert sum(ran) == 48  # every trial ran exactly once between the two
+    store = Store(store_path)
+    observations = store.observations()
+    assert len(observations) == 48 * 150 and not observations.duplicated(["trial", "step"]).any()
+    assert set(store.trials()["status"]) == {"done"}
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
