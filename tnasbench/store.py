@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,20 @@ class Store:
                 + ("upgrade tnasbench" if newer else "re-run the suite into a new store")
             )
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction; a full disk becomes one clear error and the transaction is rolled back."""
+        try:
+            with self.db:
+                yield
+        except sqlite3.OperationalError as error:
+            if not any(sign in str(error) for sign in ("full", "disk I/O error", "too large")):
+                raise
+            raise TnasbenchError(
+                f"cannot write {self.path} ({error}): the disk is full or the file too large; free space and "
+                "run the same command again (finished trials are kept)"
+            ) from None
+
     def close(self) -> None:
         self.db.close()
 
@@ -98,7 +114,7 @@ class Store:
         process on this host. A partial earlier attempt is wiped (it is redone from its seed).
         """
         now = time.time()
-        with self.db:
+        with self._writing():
             self.db.execute("BEGIN IMMEDIATE")  # one claimer at a time across processes
             row = self.db.execute("SELECT status, owner, lease_until FROM trials WHERE key=?", (spec.key,)).fetchone()
             if row and row[0] == "done":
@@ -139,14 +155,14 @@ class Store:
         return True
 
     def renew_leases(self, owner: str) -> None:
-        with self.db:
+        with self._writing():
             self.db.execute(
                 "UPDATE trials SET lease_until=? WHERE owner=? AND status='running'",
                 (time.time() + LEASE_SECONDS, owner),
             )
 
     def add_observations(self, key: str, observations: list[Observation]) -> None:
-        with self.db:
+        with self._writing():
             self.db.executemany(
                 "INSERT INTO observations VALUES (?,?,?,?,?,?,?,?,?)",
                 [
@@ -156,7 +172,7 @@ class Store:
             )
 
     def finish_trial(self, key: str, error: str | None = None, info: dict[str, Any] | None = None) -> None:
-        with self.db:
+        with self._writing():
             self.db.execute(
                 "UPDATE trials SET status=?, error=?, finished=?, searcher_info=?, lease_until=NULL WHERE key=?",
                 ("failed" if error else "done", error, time.time(), json.dumps(info or {}, sort_keys=True), key),
