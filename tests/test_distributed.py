@@ -92,3 +92,37 @@ def test_an_unreachable_scheduler_is_one_clear_line(suite_path, tmp_path, capsys
     assert main(["run", str(suite_path), "--store", str(tmp_path / "x.sqlite"), "--scheduler", address]) == 2
     assert f"cannot reach the Dask scheduler at {address}" in capsys.readouterr().err
     assert time.monotonic() - start < 60
+
+
+def test_a_worker_killed_mid_suite_has_its_trials_rescheduled(tmp_path):
+    import signal
+    import threading
+
+    path = tmp_path / "long.toml"
+    path.write_text(SUITE.replace("evaluations = 40", "evaluations = 6000").replace('"cifar100"', ""))
+    serial = Store(tmp_path / "serial.sqlite")
+    run_suite(load_suite(path), serial, show_progress=False)
+    serial.close()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        store_path = tmp_path / "dask.sqlite"
+        result = {}
+
+        def run():
+            store = Store(store_path)
+            result["counts"] = run_suite(
+                load_suite(path), store, show_progress=False, scheduler=cluster.scheduler_address
+            )
+            store.close()
+
+        runner = threading.Thread(target=run)
+        runner.start()
+        with distributed.Client(cluster.scheduler_address) as client:
+            deadline = time.monotonic() + 60
+            while not any(client.processing().values()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            victim = next(address for address, tasks in client.processing().items() if tasks)
+            pid = client.run(os.getpid, workers=[victim])[victim]
+        os.kill(pid, signal.SIGKILL)  # a worker dies with a trial in flight
+        runner.join(timeout=300)
+    assert result["counts"]["done"] == 6 and result["counts"]["failed"] == 0
+    assert _observations(store_path).equals(_observations(tmp_path / "serial.sqlite"))

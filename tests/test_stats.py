@@ -68,6 +68,8 @@ def test_h1_and_h3_flip_when_the_data_flip():
     assert h1(good).verdict == "supported"
     assert h1(bad).verdict == "not supported"
     assert h3(ranks(good)).verdict == "supported"
+    one_missing = good[~((good["dataset"] == "cifar100") & (good["searcher"] == "hebo"))]
+    assert h3(ranks(one_missing), set(good["dataset"])).verdict == "inconclusive"
     assert h3(ranks(bad)).verdict == "not supported"
     partial = good[good["searcher"].isin(["tnas", "random-search", "bananas"])]
     assert h1(partial).verdict == "inconclusive"  # wins over two rivals do not make the whole claim

@@ -25,7 +25,7 @@ def big_store(tmp_path_factory):
         for k, name in enumerate(SEARCHERS):
             for seed in range(SEEDS):
                 spec = replace(base, label=name, seed=seed, params=json.dumps({"k": k}))
-                store.start_trial(spec, 94.0, {"python": "3.11"})
+                store.claim_trial(spec, 94.0, {"python": "3.11"}, "benchmark")
                 regret = np.minimum.accumulate(rng.exponential(2.0 + k / 5, 100))
                 store.add_observations(
                     spec.key,

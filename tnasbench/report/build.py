@@ -101,7 +101,7 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
     rank_table = ranks(at_budgets)
     rank_test = friedman_nemenyi(blocks(at_budgets))
     final = final_trials(observations)
-    verdicts = [h1(at_budgets), h2(final), h3(rank_table)]
+    verdicts = [h1(at_budgets), h2(final), h3(rank_table, set(at_budgets["dataset"]))]
     first, second = table1(summary), table2(final)
 
     files = {

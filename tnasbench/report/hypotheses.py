@@ -104,11 +104,19 @@ def h2(final: pd.DataFrame) -> Verdict:
     return Verdict("H2", claim, verdict, reasons, table)
 
 
-def h3(rank_table: pd.DataFrame) -> Verdict:
-    """TNAS's mean rank per (dataset, budget) cell: best in at least ``TOP_SHARE`` of cells, never below 3rd."""
+def h3(rank_table: pd.DataFrame, datasets: set[str] | None = None) -> Verdict:
+    """TNAS's mean rank per (dataset, budget) cell: best in at least ``TOP_SHARE`` of cells, never below 3rd.
+
+    ``datasets``: every dataset in the store; a dataset without a block where every searcher ran
+    leaves the verdict inconclusive (consistency cannot be judged on part of the benchmarks).
+    """
     claim = "TNAS is consistently top-ranked across datasets and budgets"
     if rank_table.empty or TNAS not in set(rank_table["searcher"]):
         return Verdict("H3", claim, "inconclusive", [f"no complete blocks with {TNAS} to rank"])
+    unranked = sorted((datasets or set()) - set(rank_table["dataset"]))
+    if unranked:
+        reason = f"no seed where every searcher ran on {', '.join(unranked)}: re-run the missing trials"
+        return Verdict("H3", claim, "inconclusive", [reason])
     cells = rank_table.groupby(["dataset", "budget", "searcher"])["rank"].mean().unstack("searcher")
     if cells.shape[1] < 3:
         return Verdict("H3", claim, "inconclusive", ["fewer than three searchers ranked"])

@@ -40,8 +40,7 @@ class Tnas(Searcher):
         if config.meta_training != "none" and not tasks:
             raise ValueError(f"{self.name}: no meta-training datasets in the search context (meta_training='none'?)")
         graphs = CellGraphs(*cell_graphs(space))
-        with torch.random.fork_rng():
-            torch.manual_seed(config.meta_seed if config.meta_training != "none" else seed)
+        with torch.random.fork_rng():  # the model is initialised from meta_seed; the global generator is left alone
             self.model, codes, self._meta_info = meta_trained(config, use_data, graphs, tasks)
         self.model.to(self._device).eval()
         self._codes = codes.to(self._device)
