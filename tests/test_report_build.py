@@ -127,3 +127,12 @@ def test_compare_runs_only_the_new_searchers_trials_then_reports(store_path, tmp
 def test_compare_with_an_unknown_searcher_is_one_line(store_path, capsys):
     assert main(["compare", str(store_path), "--searcher", "tnass"]) == 2
     assert "unknown searcher 'tnass' (did you mean 'tnas'?)" in capsys.readouterr().err
+
+
+def test_regenerating_a_report_gives_identical_files(store_path, tmp_path):
+    build_report(store_path, tmp_path / "a")
+    build_report(store_path, tmp_path / "b")
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir()) and len(names) > 10
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

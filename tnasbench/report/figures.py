@@ -17,11 +17,13 @@ from autorank import plot_stats  # noqa: E402
 
 from tnasbench.report.stats import RankTest  # noqa: E402
 
+plt.rcParams["svg.hashsalt"] = "tnasbench"  # stable element ids: regenerated figures are byte-identical
+
 
 def _save(figure: plt.Figure, out: Path, stem: str) -> list[Path]:
     paths = [out / f"{stem}.png", out / f"{stem}.svg"]
     figure.savefig(paths[0], dpi=120, bbox_inches="tight")
-    figure.savefig(paths[1], bbox_inches="tight")
+    figure.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
     return paths
 
