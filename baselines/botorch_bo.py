@@ -22,6 +22,7 @@ from botorch.models import SingleTaskGP
 from botorch.models.transforms import Standardize
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
+from tnasbench.gp import exact_posterior
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
@@ -102,25 +103,13 @@ class BotorchEI(ObservingSearcher):
 
 
 def candidate_mean_std(model: SingleTaskGP, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Posterior mean and standard deviation of ``model``'s latent function at each row of ``x``.
-
-    Standardised units (before the outcome transform is undone). One Cholesky factor of the
-    training kernel serves every candidate, so the cost is linear in the number of candidates.
-    """
+    """Posterior mean and standard deviation of ``model``'s latent function at each row of ``x``, in
+    standardised units (before the outcome transform is undone), from one shared Cholesky factor."""
     model.eval()
-    with torch.no_grad():
-        train_x, train_y = model.train_inputs[0], model.train_targets
-        noise = model.likelihood.noise.expand(len(train_x))
-        factor = torch.linalg.cholesky(model.covar_module(train_x).to_dense() + torch.diag(noise))
-        alpha = torch.cholesky_solve((train_y - model.mean_module(train_x)).unsqueeze(-1), factor)
-        means, stds = [], []
-        for chunk in x.split(CHUNK):
-            cross = model.covar_module(chunk, train_x).to_dense()
-            means.append(model.mean_module(chunk) + (cross @ alpha).squeeze(-1))
-            reduced = torch.linalg.solve_triangular(factor, cross.T, upper=False)
-            prior = model.covar_module(chunk, diag=True)
-            stds.append((prior - reduced.pow(2).sum(0)).clamp_min(1e-12).sqrt())
-    return torch.cat(means), torch.cat(stds)
+    train_x, train_y = model.train_inputs[0], model.train_targets
+    noise = model.likelihood.noise.detach()
+    mean, variance = exact_posterior(model.mean_module, model.covar_module, noise, train_x, train_y, x)
+    return mean, variance.sqrt()
 
 
 class BotorchUCB(BotorchEI):

@@ -6,11 +6,10 @@ import gpytorch
 import torch
 from torch import nn
 
+from tnasbench.gp import exact_posterior
 from tnasbench.tnas.arch_encoder import DagGruEncoder, OneHotEncoder
 from tnasbench.tnas.config import TnasConfig
 from tnasbench.tnas.dataset_encoder import DatasetEncoder
-
-PREDICT_CHUNK = 8192
 
 
 class _ExactGP(gpytorch.models.ExactGP):
@@ -70,26 +69,10 @@ class DeepKernelSurrogate(nn.Module):
         self.gp.set_train_data(features, targets, strict=False)
         return -self.mll(self.gp(features), targets)
 
-    @torch.no_grad()
     def predict(
         self, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Posterior mean and variance of the latent function at ``test_x``.
-
-        The textbook Cholesky form with this GP's mean, kernel and noise: it needs only the
-        test-train cross-covariance, never gpytorch's N×N test covariance.
-        """
+        """Posterior mean and variance of the latent function at ``test_x``, conditioned on the training data."""
         self.gp.eval()
         noise = self.likelihood.noise.squeeze()
-        mean_constant = self.gp.mean.constant.squeeze()
-        eye = torch.eye(len(train_x), dtype=train_x.dtype, device=train_x.device)
-        factor = torch.linalg.cholesky(self.gp.kernel(train_x).to_dense() + (noise + 1e-8) * eye)
-        alpha = torch.cholesky_solve((train_y - mean_constant).unsqueeze(1), factor)
-        means, variances = [], []
-        for chunk in test_x.split(PREDICT_CHUNK):
-            cross = self.gp.kernel(chunk, train_x).to_dense()  # [chunk, n]
-            means.append(mean_constant + (cross @ alpha).squeeze(1))
-            reduced = torch.linalg.solve_triangular(factor, cross.T, upper=False)
-            prior = self.gp.kernel.outputscale.expand(len(chunk))
-            variances.append((prior - reduced.pow(2).sum(0)).clamp_min(1e-12))
-        return torch.cat(means), torch.cat(variances)
+        return exact_posterior(self.gp.mean, self.gp.kernel, noise, train_x, train_y, test_x, jitter=1e-8)
