@@ -89,6 +89,12 @@ class TrialSpec:
     def searcher_params(self) -> dict[str, Any]:
         return json.loads(self.params)
 
+    @classmethod
+    def from_json(cls, text: str) -> TrialSpec:
+        """The spec as the store keeps it (``json.dumps(asdict(spec))``)."""
+        fields = json.loads(text)
+        return cls(**(fields | {"budget": Budget(**fields["budget"])}))
+
 
 @dataclass(frozen=True)
 class Suite:

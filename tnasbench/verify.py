@@ -8,7 +8,7 @@ from dataclasses import replace
 from tnasbench.errors import TnasbenchError
 from tnasbench.runner import benchmark_facts
 from tnasbench.store import Store
-from tnasbench.suite import Budget, TrialSpec
+from tnasbench.suite import TrialSpec
 
 
 def verify_store(store: Store) -> list[str]:
@@ -19,8 +19,7 @@ def verify_store(store: Store) -> list[str]:
     counts = {trial: (n, low, high) for trial, n, low, high in steps}
     checked: dict[str, str] = {}
     for row in trials[trials["status"] == "done"].itertuples():
-        fields = json.loads(row.spec)
-        spec = TrialSpec(**(fields | {"budget": Budget(**fields["budget"])}))
+        spec = TrialSpec.from_json(row.spec)
         if spec.key != row.key:
             problems.append(f"trial {row.key}: its stored spec hashes to {spec.key} (edited by hand?)")
         n, low, high = counts.get(row.key, (0, None, None))

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from tnasbench.benchmarks.protocol import Result
+from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
-from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.searchers.protocol import SearchContext
 from tnasbench.space import Arch, SearchSpace
 from tnasbench.tnas.arch_encoder import cell_graphs
 from tnasbench.tnas.config import TnasConfig
@@ -17,7 +17,7 @@ from tnasbench.tnas.dataset_encoder import image_features
 from tnasbench.tnas.meta import CellGraphs, MetaTask, meta_trained
 
 
-class Tnas(Searcher):
+class Tnas(ObservingSearcher):
     """Transfer NAS: BO with a deep-kernel GP meta-trained on the other datasets' tables.
 
     Params: any field of ``TnasConfig``. Without images of the target and of every
@@ -29,7 +29,7 @@ class Tnas(Searcher):
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config = config_from_params(TnasConfig, self.variant_defaults | self.params, self.name)
-        self._space, self._rng = space, np.random.default_rng(seed)
+        self.start(space, seed)
         self._device = torch.device(context.device)
         self._data_note = _dataset_encoder_note(config, context)
         use_data = self._data_note == "on"
@@ -49,8 +49,6 @@ class Tnas(Searcher):
             self._data_code = self.model.data_code(target)
             self._embedded = self.model.features(self._codes, self._data_code)
         self._meta_state = {k: v.clone() for k, v in self.model.state_dict().items()}
-        self._observed: list[int] = []
-        self._accuracies: list[float] = []
         self._initial = self._initial_design(tasks)
 
     def describe(self) -> dict[str, Any]:
@@ -91,23 +89,19 @@ class Tnas(Searcher):
 
     # --- BO loop ----------------------------------------------------------------
     def ask(self) -> Arch:
-        if len(self._observed) < len(self._initial):
-            return self._space.arch(self._initial[len(self._observed)])
+        if len(self.observed) < len(self._initial):
+            return self._space.arch(self._initial[len(self.observed)])
         return self._space.arch(self._maximise_acquisition())
 
-    def tell(self, arch: Arch, result: Result) -> None:
-        self._observed.append(self._space.index(arch))
-        self._accuracies.append(result.accuracy)
-
     def _targets(self) -> torch.Tensor:
-        y = torch.tensor(self._accuracies, dtype=torch.float64, device=self._device)
+        y = torch.tensor(self.accuracies, dtype=torch.float64, device=self._device)
         spread = y.std() if len(y) > 1 and y.std() > 0 else y.new_tensor(1.0)
         return (y - y.mean()) / spread
 
     def _finetune(self, y: torch.Tensor) -> None:
         """Fine-tune head and GP from the meta-trained weights on the target's observations."""
         self.model.load_state_dict(self._meta_state)
-        codes = self._codes[self._observed]
+        codes = self._codes[self.observed]
         optimizer = torch.optim.Adam(self.model.finetuned_parameters(), lr=self.config.finetune_lr)
         self.model.head.train()
         for _ in range(self.config.finetune_epochs):
@@ -120,9 +114,9 @@ class Tnas(Searcher):
         self._finetune(y)
         with torch.no_grad():
             embedded = self.model.features(self._codes, self._data_code)
-            mean, variance = self.model.predict(embedded[self._observed], y, embedded)
+            mean, variance = self.model.predict(embedded[self.observed], y, embedded)
             score = acquisition(mean, variance.sqrt(), float(y.max()), self.config)
-            score[self._observed] = -torch.inf
+            score[self.observed] = -torch.inf
         return int(torch.argmax(score))
 
 
