@@ -185,7 +185,7 @@ class Store:
         """Observations joined with their trial's columns (only trials with ``status``)."""
         query = """SELECT t.suite, t.benchmark, t.dataset, t.objective AS objective_metric, t.report AS report_metric,
                           t.label AS searcher, t.searcher AS searcher_class, t.params, t.budget_evaluations,
-                          t.budget_seconds, t.seed, t.optimum, t.searcher_info, o.*
+                          t.budget_seconds, t.seed, t.optimum, o.*
                    FROM observations o JOIN trials t ON o.trial = t.key WHERE t.status = ?
                    ORDER BY o.trial, o.step"""
         return pd.read_sql_query(query, self.db, params=(status,))

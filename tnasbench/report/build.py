@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from tnasbench.errors import TnasbenchError
-from tnasbench.report.anytime import final_regret_table, markdown_table, regret_curves
+from tnasbench.report.anytime import final_regret_table, final_trials, markdown_table, regret_curves
 from tnasbench.report.figures import (
     plot_accuracy_vs_cost,
     plot_critical_difference,
@@ -37,23 +37,21 @@ def data_signatures(trials: pd.DataFrame) -> dict[str, str]:
     return {d: next(iter(s)) for d, s in found.items()}
 
 
-def searcher_facts(observations: pd.DataFrame) -> pd.DataFrame:
-    """Per observation: is it from a one-shot search, and is its cost measured or estimated?"""
-    info = [json.loads(text) if isinstance(text, str) else {} for text in observations["searcher_info"]]
-    one_shot = [bool(i.get("one_shot")) for i in info]
+def trial_facts(trials: pd.DataFrame) -> pd.DataFrame:
+    """Per trial (parsed once, not per observation): its searcher's recorded facts, whether it was a
+    one-shot search, and whether its cost is measured (real training, a timed search) or estimated."""
+    info = [json.loads(text) if isinstance(text, str) else {} for text in trials["searcher_info"]]
     measured = [
-        i.get("cost_kind") == "measured" or b == "nb201-live"
-        for i, b in zip(info, observations["benchmark"], strict=True)
+        i.get("cost_kind") == "measured" or b == "nb201-live" for i, b in zip(info, trials["benchmark"], strict=True)
     ]
-    return observations.assign(one_shot=one_shot, cost_kind=["measured" if m else "estimated" for m in measured])
-
-
-def final_trials(observations: pd.DataFrame) -> pd.DataFrame:
-    """One row per trial: final accuracy of the incumbent and the search cost (measured or estimated)."""
-    last = observations.sort_values("step").groupby("trial").tail(1)
-    cost = observations.groupby("trial")["cost_seconds"].sum().rename("cost_seconds")
-    final = last.drop(columns="cost_seconds").join(cost, on="trial")
-    return final.assign(accuracy=final["optimum"] - final["regret"], evaluations=final["step"])
+    return pd.DataFrame(
+        {
+            "trial": trials["key"],
+            "one_shot": [bool(i.get("one_shot")) for i in info],
+            "cost_kind": ["measured" if m else "estimated" for m in measured],
+            "info": info,
+        }
+    )
 
 
 def _status_lines(trials: pd.DataFrame) -> list[str]:
@@ -89,7 +87,8 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
         lines += ["No finished trials yet: run `tnasbench run SUITE --store STORE`, then report again.", ""]
         return _write(out, lines, trials, [])
 
-    observations = searcher_facts(observations)
+    facts = trial_facts(trials)
+    observations = observations.merge(facts[["trial", "one_shot", "cost_kind"]], on="trial", how="left")
     one_shot = observations[observations["one_shot"]]
     anytime = observations[~observations["one_shot"]]  # a one-shot search has one result, no trajectory
     if anytime.empty:
@@ -155,7 +154,7 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
         "",
         markdown_table(files["final_regret.csv"]),
         "",
-        *_one_shot_lines(one_shot),
+        *_one_shot_lines(one_shot, dict(zip(facts["trial"], facts["info"], strict=True))),
         "## Ranks and critical differences",
         "",
         *_rank_lines(rank_test, cd),
@@ -184,13 +183,13 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
     return _write(out, lines, trials, figures)
 
 
-def _one_shot_lines(one_shot: pd.DataFrame) -> list[str]:
+def _one_shot_lines(one_shot: pd.DataFrame, info_of: dict[str, dict]) -> list[str]:
     if one_shot.empty:
         return []
     lines = ["## One-shot searches (cost measured on the device named)", ""]
     space = nb201_space()
     for row in one_shot.sort_values(["dataset", "searcher", "seed"]).itertuples():
-        info = json.loads(row.searcher_info)
+        info = info_of[row.trial]
         lines.append(
             f"- {row.searcher} on {row.dataset}, seed {row.seed}: derived `{space.arch(int(row.arch))}`, "
             f"{row.report_metric} {row.reported:.2f}, search {info['search_seconds']:.1f} s on {info['device']}"
