@@ -212,3 +212,32 @@ def test_schema_1_store_is_migrated_in_place(tmp_path):
     store = Store(path)
     assert {"searcher_info", "owner", "lease_until"} <= set(store.trials().columns)
     assert store.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "3"
+
+
+def test_a_trial_runs_single_threaded_whatever_the_callers_torch_threads():
+    import torch
+
+    from tnasbench.runner import run_trial
+    from tnasbench.testing import conformance_spec
+
+    spec = conformance_spec("tnas", {"arch_hidden": 32, "head": [32, 16], "meta_steps": 40, "batch": 128}, 0, 12)
+    one = [o.arch for o in run_trial(spec).observations]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = []
+        original = torch.nn.Module.__call__
+
+        def spy(self, *args, **kwargs):
+            seen.append(torch.get_num_threads())
+            return original(self, *args, **kwargs)
+
+        torch.nn.Module.__call__ = spy
+        try:
+            two = [o.arch for o in run_trial(spec).observations]
+        finally:
+            torch.nn.Module.__call__ = original
+        assert set(seen) == {1} and torch.get_num_threads() == 2  # pinned inside the trial, restored after
+    finally:
+        torch.set_num_threads(before)
+    assert two == one

@@ -28,7 +28,7 @@ from tnasbench.searchers.oneshot import OneShotSearcher
 from tnasbench.seeding import seed_everything
 from tnasbench.space import Arch, nb201_space
 from tnasbench.store import Observation, Store, owner_id
-from tnasbench.suite import Budget, Suite, TrialSpec
+from tnasbench.suite import Suite, TrialSpec
 
 
 @dataclass
@@ -129,7 +129,21 @@ def _run_one_shot(spec: TrialSpec, searcher: OneShotSearcher, benchmark: Benchma
 
 
 def run_trial(spec: TrialSpec) -> TrialOutcome:
-    """One seeded search; never raises for searcher faults (the outcome carries the error)."""
+    """One seeded search; never raises for searcher faults (the outcome carries the error).
+
+    Torch runs on one thread during the trial: float sums depend on the thread count, and GP fits
+    amplify such differences into other proposals, so this keeps a seed's trajectory the same
+    however the runner was started (CLI, notebook, process pool, Dask worker).
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _run_trial(spec)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_trial(spec: TrialSpec) -> TrialOutcome:
     outcome = TrialOutcome(spec.key)
     try:
         seed_everything(spec.searcher_seed)
@@ -205,8 +219,7 @@ def compare_specs(store: Store, searcher: str, params: dict | None = None, label
     settings = json.dumps(params or {}, sort_keys=True)
     specs = {}
     for text in done["spec"]:
-        fields = json.loads(text)
-        spec = TrialSpec(**(fields | {"budget": Budget(**fields["budget"])}))
+        spec = TrialSpec.from_json(text)
         new = resolve(replace(spec, searcher=searcher, label=label or searcher, params=settings))
         specs[new.key] = new
     return sorted(specs.values(), key=lambda s: (s.dataset, s.budget.evaluations or 0, s.seed))
