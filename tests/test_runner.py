@@ -3,6 +3,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from tnasbench.benchmarks.protocol import Result
 from tnasbench.runner import run_suite
 from tnasbench.searchers import Searcher, register
+from tnasbench.searchers.random_search import RandomSearch
 from tnasbench.store import Store
 from tnasbench.suite import load_suite
 
@@ -67,6 +69,47 @@ def test_same_suite_gives_identical_observations_with_one_or_two_jobs(tmp_path):
     run_suite(load_suite(path), Store(tmp_path / "one.sqlite"), jobs=1, show_progress=False)
     run_suite(load_suite(path), Store(tmp_path / "two.sqlite"), jobs=2, show_progress=False)
     pd.testing.assert_frame_equal(observations(tmp_path / "one.sqlite"), observations(tmp_path / "two.sqlite"))
+
+
+HELD = threading.Lock()  # held by a parent thread while the pool runs; a forked worker would inherit it held
+
+
+@register
+class LockProbe(RandomSearch):
+    """Random search that first takes HELD: it can only run in a worker that did not copy the parent's locks."""
+
+    name = "test-lock-probe"
+
+    def setup(self, space, context, seed):
+        with HELD:
+            super().setup(space, context, seed)
+
+
+@pytest.mark.timeout(120)
+def test_workers_get_run_time_searchers_and_none_of_the_parents_held_locks(tmp_path):
+    path = suite_file(tmp_path, evaluations=5, seeds=[0])
+    path.write_text(path.read_text().replace('name = "local-search"', 'name = "test-lock-probe"'))
+    run_suite(load_suite(path), Store(tmp_path / "one.sqlite"), jobs=1, show_progress=False)
+    with HELD:
+        counts = run_suite(load_suite(path), Store(tmp_path / "two.sqlite"), jobs=2, show_progress=False)
+    assert counts == {"skipped": 0, "done": 4, "failed": 0, "elsewhere": 0}
+    pd.testing.assert_frame_equal(observations(tmp_path / "one.sqlite"), observations(tmp_path / "two.sqlite"))
+
+
+def test_a_searcher_defined_inside_a_function_cannot_go_to_workers_and_says_so(tmp_path):
+    @register
+    class Local(RandomSearch):
+        name = "test-local-only"
+
+    path = suite_file(tmp_path, evaluations=5, seeds=[0])
+    path.write_text(path.read_text().replace('name = "local-search"', 'name = "test-local-only"'))
+    store = Store(tmp_path / "s.sqlite")
+    from tnasbench.errors import TnasbenchError
+
+    with pytest.raises(TnasbenchError, match="'test-local-only' .* registered inside a function.*--jobs 1"):
+        run_suite(load_suite(path), store, jobs=2, show_progress=False)
+    assert store.trials().empty  # refused before anything was claimed
+    assert run_suite(load_suite(path), store, jobs=1, show_progress=False)["done"] == 4
 
 
 def test_a_seconds_budget_stops_on_training_time(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import os
 import platform
 import threading
@@ -25,6 +26,7 @@ from tnasbench.provenance import provenance
 from tnasbench.searchers import SearchContext, get_searcher
 from tnasbench.searchers.context import build_context
 from tnasbench.searchers.oneshot import OneShotSearcher
+from tnasbench.searchers.registry import SearcherClass, register, runtime_searchers
 from tnasbench.seeding import seed_everything
 from tnasbench.space import Arch, nb201_space
 from tnasbench.store import Observation, Store, owner_id
@@ -191,8 +193,11 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
     return outcome
 
 
-def _worker_init() -> None:
+def _worker_init(searchers: dict[str, SearcherClass]) -> None:
+    """A worker process: one BLAS thread, and the searchers the runner registered at run time."""
     os.environ["OMP_NUM_THREADS"] = "1"
+    for cls in searchers.values():
+        register(cls)
     try:
         import torch
 
@@ -247,6 +252,8 @@ def run_specs(
         store.finish_trial(spec.key, outcome.error, outcome.info)
         counts["failed" if outcome.error else "done"] += 1
 
+    # searchers registered in this process go to the workers with them (checked before anything is claimed)
+    shipped = runtime_searchers({spec.searcher for spec in pending}) if jobs > 1 or scheduler else {}
     owner = owner_id()
     claimed = [spec for spec in pending if store.claim_trial(spec, benchmark_facts(spec)[2], facts, owner)]
     counts["elsewhere"] = len(pending) - len(claimed)  # held by another live runner on this store
@@ -254,7 +261,7 @@ def run_specs(
     with Progress(*columns, disable=not show_progress, transient=False) as progress, _Heartbeat(store.path, owner):
         task = progress.add_task(f"{title}: {len(claimed)} trials to run", total=len(claimed))
         if scheduler:
-            for spec, outcome in _on_dask(claimed, scheduler):
+            for spec, outcome in _on_dask(claimed, scheduler, shipped):
                 record(spec, outcome)
                 progress.advance(task)
         elif jobs == 1:
@@ -262,7 +269,10 @@ def run_specs(
                 record(spec, run_trial(spec))
                 progress.advance(task)
         else:
-            with ProcessPoolExecutor(jobs, initializer=_worker_init) as pool:
+            # spawned, not forked: forking a process with live threads (the heartbeat, a Dask client's
+            # IO loop) can copy a held lock into the child and hang it
+            spawn = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(jobs, spawn, _worker_init, (shipped,)) as pool:
                 futures = {pool.submit(run_trial, spec): spec for spec in claimed}
                 for future in as_completed(futures):
                     record(futures[future], future.result())
@@ -298,7 +308,7 @@ def needs_gpu(spec: TrialSpec) -> bool:
     return spec.benchmark == "nb201-live" or issubclass(get_searcher(spec.searcher), OneShotSearcher)
 
 
-def _on_dask(pending: list[TrialSpec], scheduler: str):
+def _on_dask(pending: list[TrialSpec], scheduler: str, shipped: dict[str, SearcherClass]):
     """Yield (spec, outcome) as a Dask cluster finishes trials; Dask reschedules those of workers that die.
 
     GPU-needing trials ask for the ``GPU`` resource when some worker offers it (``dask worker
@@ -314,7 +324,7 @@ def _on_dask(pending: list[TrialSpec], scheduler: str):
     except OSError as error:
         raise TnasbenchError(f"cannot reach the Dask scheduler at {scheduler} ({error}): is it running?") from None
     with client:
-        client.run(_worker_init)
+        client.run(_worker_init, shipped)
         offers_gpu = any("GPU" in w.get("resources", {}) for w in client.scheduler_info()["workers"].values())
         futures = {
             client.submit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import pickle
 from importlib.metadata import entry_points
 
 from tnasbench.errors import TnasbenchError
@@ -19,6 +20,23 @@ def register(cls: SearcherClass) -> SearcherClass:
     """Register a searcher class in this process (tests, notebooks); usable as a decorator."""
     _runtime[cls.name] = cls
     return cls
+
+
+def runtime_searchers(names: set[str]) -> dict[str, SearcherClass]:
+    """Those of ``names`` registered at run time in this process, to hand to worker processes.
+
+    Classes travel by reference (module and name), so each must be defined at a module's top level.
+    """
+    found = {name: _runtime[name] for name in sorted(names) if name in _runtime}
+    for name, cls in found.items():
+        try:
+            pickle.dumps(cls)
+        except (pickle.PicklingError, AttributeError, TypeError):
+            raise TnasbenchError(
+                f"searcher {name!r} ({cls.__qualname__}) was registered inside a function, so worker processes "
+                "cannot import it: define it at a module's top level, or run with --jobs 1"
+            ) from None
+    return found
 
 
 def searcher_names() -> list[str]:
