@@ -4,6 +4,7 @@
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tnasbench.benchmarks.protocol import Result
@@ -119,9 +120,23 @@ def test_compare_runs_only_the_new_searchers_trials_then_reports(store_path, tmp
     assert set(zip(new["dataset"], new["seed"], strict=False)) == set(
         zip(before["dataset"], before["seed"], strict=False)
     )
-    assert "test-greedy-by-index" in (tmp_path / "r" / "report.md").read_text()
+    assert "## Paired comparison with test-greedy-by-index" in (tmp_path / "r" / "report.md").read_text()
     assert main(args) == 0
     assert "0 trials run, 9 already stored" in capsys.readouterr().out
+
+
+def test_paired_section_follows_the_reference_searcher(store_path, tmp_path, capsys):
+    report = build_report(store_path, tmp_path / "default").read_text()
+    assert "## Paired comparison with tnas" in report  # tnas is the default reference when stored
+    assert main(["report", str(store_path), "--out", str(tmp_path / "re"), "--reference", "random-search"]) == 0
+    report = (tmp_path / "re" / "report.md").read_text()
+    assert "## Paired comparison with random-search" in report
+    paired = pd.read_csv(tmp_path / "re" / "paired.csv")
+    assert set(paired["searcher"]) == {"tnas", "regularized-evolution"}
+    assert (paired["reference"] == "random-search").all()
+    assert (paired["pairs"] == 9).all() and (paired["ci_low"] <= paired["difference"]).all()
+    assert main(["report", str(store_path), "--out", str(tmp_path / "x"), "--reference", "hebo"]) == 2
+    assert "--reference 'hebo' has no finished trials" in capsys.readouterr().err
 
 
 def test_compare_with_an_unknown_searcher_is_one_line(store_path, capsys):

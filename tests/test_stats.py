@@ -55,6 +55,9 @@ def test_wilcoxon_holm_by_hand():
     assert table.loc["x", "p_holm"] == pytest.approx(2 * 2 / 2**10)  # two comparisons, the smaller p doubled
     assert table.loc["x", "outcome"] == "better"
     assert table.loc["y", "p"] == 1.0 and table.loc["y", "outcome"] == "no significant difference"
+    # differences 1..10: mean 5.5, sd 3.028, t_0.975(9) = 2.262 -> 5.5 ± 2.166
+    assert table.loc["x", ["difference", "ci_low", "ci_high"]].tolist() == pytest.approx([5.5, 3.334, 7.666], abs=1e-3)
+    assert table.loc["y", ["ci_low", "ci_high"]].tolist() == [0.0, 0.0]
 
 
 def test_h1_and_h3_flip_when_the_data_flip():

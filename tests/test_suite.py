@@ -42,11 +42,14 @@ def test_seeds_do_not_depend_on_listing_order(tmp_path):
     assert seeds(a) == seeds(b)
 
 
-def test_benchmark_seed_is_shared_by_searchers_and_searcher_seed_is_not(tmp_path):
-    trials = load_suite(write(tmp_path, GOOD + '[[searchers]]\nname = "local-search"\n')).trials()
+def test_benchmark_seed_is_shared_by_searchers_and_searcher_seed_by_variants_of_one(tmp_path):
+    variant = '[[searchers]]\nname = "random-search"\nlabel = "rs-low"\nparams = {epochs = 12}\n'
+    trials = load_suite(write(tmp_path, GOOD + '[[searchers]]\nname = "local-search"\n' + variant)).trials()
     by = {(t.label, t.seed): t for t in trials}
     assert by["random-search", 0].benchmark_seed == by["local-search", 0].benchmark_seed
     assert by["random-search", 0].searcher_seed != by["local-search", 0].searcher_seed
+    assert by["random-search", 0].searcher_seed == by["rs-low", 0].searcher_seed
+    assert by["random-search", 0].key != by["rs-low", 0].key
     assert by["random-search", 0].benchmark_seed != by["random-search", 1].benchmark_seed
 
 

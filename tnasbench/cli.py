@@ -53,7 +53,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     print(
         f"{args.searcher}: {counts['done']} trials run, {counts['skipped']} already stored, {counts['failed']} failed"
     )
-    print(f"report: {build_report(args.store, args.out)}")
+    finished = counts["done"] + counts["skipped"]  # the new searcher is the reference once it has results
+    print(f"report: {build_report(args.store, args.out, (args.label or args.searcher) if finished else None)}")
     return 1 if counts["failed"] else 0
 
 
@@ -120,7 +121,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from tnasbench.report import build_report
 
-    print(f"report: {build_report(_existing(args.store), args.out)}")
+    print(f"report: {build_report(_existing(args.store), args.out, args.reference)}")
     return 0
 
 
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="figures and tables from a store")
     report.add_argument("store")
     report.add_argument("--out", default="report", help="output folder (default ./report)")
+    report.add_argument("--reference", help="searcher to pair every other one against (default: tnas when stored)")
     report.set_defaults(func=_cmd_report)
     compare = sub.add_parser("compare", help="run a new searcher on every stored benchmark/seed, then report")
     compare.add_argument("store")

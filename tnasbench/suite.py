@@ -83,7 +83,9 @@ class TrialSpec:
 
     @property
     def searcher_seed(self) -> int:
-        return derive_seed(self.suite_seed, self.dataset, self.seed, self.label)
+        """Differs between searchers; shared by the labelled variants of one searcher (other params), so
+        that comparing a searcher's settings is paired on the same random stream."""
+        return derive_seed(self.suite_seed, self.dataset, self.seed, self.searcher)
 
     @property
     def searcher_params(self) -> dict[str, Any]:

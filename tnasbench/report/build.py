@@ -16,8 +16,15 @@ from tnasbench.report.figures import (
     plot_regret,
 )
 from tnasbench.report.html import write_index
-from tnasbench.report.hypotheses import Verdict, h1, h2, h3
-from tnasbench.report.stats import blocks, friedman_nemenyi, ranks, regret_at_budgets, summary_with_ci
+from tnasbench.report.hypotheses import TNAS, Verdict, h1, h2, h3
+from tnasbench.report.stats import (
+    blocks,
+    friedman_nemenyi,
+    ranks,
+    regret_at_budgets,
+    summary_with_ci,
+    wilcoxon_holm,
+)
 from tnasbench.report.tables import table1, table2, to_latex
 from tnasbench.space import nb201_space
 from tnasbench.store import Store
@@ -74,8 +81,11 @@ def _verdict_lines(verdict: Verdict) -> list[str]:
     ]
 
 
-def build_report(store_path: str | Path, out: str | Path) -> Path:
-    """Write report.md, index.html, CSV/Markdown/LaTeX tables and PNG/SVG figures for a store."""
+def build_report(store_path: str | Path, out: str | Path, reference: str | None = None) -> Path:
+    """Write report.md, index.html, CSV/Markdown/LaTeX tables and PNG/SVG figures for a store.
+
+    ``reference``: the searcher every other one is paired against (default ``tnas`` when stored).
+    """
     store = Store(store_path)
     trials, observations = store.trials(), store.observations()
     store.close()
@@ -100,6 +110,13 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
     rank_table = ranks(at_budgets)
     rank_test = friedman_nemenyi(blocks(at_budgets))
     final = final_trials(observations)
+    present = set(at_budgets["searcher"])
+    if reference is not None and reference not in present:
+        raise TnasbenchError(
+            f"--reference {reference!r} has no finished trials in {store_path}: pick one of {sorted(present)}"
+        )
+    reference = reference or (TNAS if TNAS in present else None)
+    paired = wilcoxon_holm(at_budgets, reference) if reference else None
     verdicts = [h1(at_budgets), h2(final), h3(rank_table, set(at_budgets["dataset"]))]
     first, second = table1(summary), table2(final)
 
@@ -110,6 +127,8 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
         "table1.csv": first,
         "table2.csv": second,
     }
+    if paired is not None:
+        files["paired.csv"] = paired.assign(reference=reference)
     for name, frame in files.items():
         frame.to_csv(out / name, index=False, float_format="%.4f")
     (out / "table1.tex").write_text(to_latex(first, "Anytime regret (mean ± std over seeds)"))
@@ -155,6 +174,7 @@ def build_report(store_path: str | Path, out: str | Path) -> Path:
         markdown_table(files["final_regret.csv"]),
         "",
         *_one_shot_lines(one_shot, dict(zip(facts["trial"], facts["info"], strict=True))),
+        *_paired_lines(paired, reference),
         "## Ranks and critical differences",
         "",
         *_rank_lines(rank_test, cd),
@@ -195,6 +215,32 @@ def _one_shot_lines(one_shot: pd.DataFrame, info_of: dict[str, dict]) -> list[st
             f"{row.report_metric} {row.reported:.2f}, search {info['search_seconds']:.1f} s on {info['device']}"
         )
     return [*lines, ""]
+
+
+def _paired_lines(paired: pd.DataFrame | None, reference: str | None) -> list[str]:
+    if paired is None or paired.empty:
+        return []
+    table = pd.DataFrame(
+        {
+            "budget": paired["budget"],
+            "searcher": paired["searcher"],
+            "pairs": paired["pairs"],
+            "regret difference [95% CI]": [
+                f"{r.difference:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]" for r in paired.itertuples()
+            ],
+            "p (Holm)": paired["p_holm"].map("{:.3g}".format),
+            "outcome": paired["outcome"],
+        }
+    )
+    return [
+        f"## Paired comparison with {reference}",
+        "",
+        f"Difference = other − {reference} regret, paired over (dataset, seed): positive means {reference} did "
+        "better. Wilcoxon signed-rank, Holm-corrected over every row (`--reference` picks another searcher).",
+        "",
+        table.to_markdown(index=False),
+        "",
+    ]
 
 
 def _rank_lines(test, cd) -> list[str]:

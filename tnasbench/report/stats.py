@@ -32,12 +32,14 @@ def regret_at_budgets(curves: pd.DataFrame) -> pd.DataFrame:
 
 def summary_with_ci(at_budgets: pd.DataFrame) -> pd.DataFrame:
     """Mean, std and the 95% t-interval half-width of regret per (dataset, budget, searcher)."""
-
-    def half_width(x: pd.Series) -> float:
-        return float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
-
     grouped = at_budgets.groupby(["dataset", "budget", "searcher"])["regret"]
-    return grouped.agg(seeds="size", mean="mean", std="std", ci95=half_width).reset_index()
+    return grouped.agg(seeds="size", mean="mean", std="std", ci95=ci_half_width).reset_index()
+
+
+def ci_half_width(values: pd.Series) -> float:
+    """Half-width of the 95% t-interval of the mean; NaN for fewer than two values."""
+    n = len(values)
+    return float(stats.t.ppf(0.975, n - 1) * np.std(values, ddof=1) / np.sqrt(n)) if n > 1 else np.nan
 
 
 def ranks(at_budgets: pd.DataFrame) -> pd.DataFrame:
@@ -97,7 +99,8 @@ def friedman_nemenyi(table: pd.DataFrame) -> RankTest | None:
 def wilcoxon_holm(at_budgets: pd.DataFrame, reference: str) -> pd.DataFrame:
     """``reference`` vs every other searcher at each budget, paired over (dataset, seed), Holm-corrected.
 
-    ``difference`` = mean of (other − reference) regret: positive means the reference did better.
+    ``difference`` = mean of (other − reference) regret: positive means the reference did better;
+    ``ci_low``/``ci_high`` its 95% t-interval over the pairs.
     """
     wide = at_budgets.pivot_table(index=["budget", "dataset", "seed"], columns="searcher", values="regret")
     rows = []
@@ -108,8 +111,12 @@ def wilcoxon_holm(at_budgets: pd.DataFrame, reference: str) -> pd.DataFrame:
                 continue
             diff = pair[other] - pair[reference]
             p = 1.0 if np.allclose(diff, 0) else float(stats.wilcoxon(pair[other], pair[reference]).pvalue)
-            rows.append({"budget": budget, "searcher": other, "pairs": len(pair), "difference": diff.mean(), "p": p})
-    table = pd.DataFrame(rows, columns=["budget", "searcher", "pairs", "difference", "p"])
+            half = np.nan_to_num(ci_half_width(diff))
+            rows.append(
+                {"budget": budget, "searcher": other, "pairs": len(pair), "difference": diff.mean()}
+                | {"ci_low": diff.mean() - half, "ci_high": diff.mean() + half, "p": p}
+            )
+    table = pd.DataFrame(rows, columns=["budget", "searcher", "pairs", "difference", "ci_low", "ci_high", "p"])
     if not table.empty:
         table["p_holm"] = multipletests(table["p"], alpha=ALPHA, method="holm")[1]
         table["outcome"] = np.where(
