@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -210,6 +211,39 @@ def test_kill_minus_nine_then_resume_matches_an_uninterrupted_run(tmp_path):
     )  # kept, untouched
     run_suite(load_suite(path), Store(tmp_path / "clean.sqlite"), show_progress=False)
     pd.testing.assert_frame_equal(resumed, observations(tmp_path / "clean.sqlite"))
+
+
+def children(pid: int) -> set[int]:
+    """Live child processes of ``pid``, read from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers die with the runner through prctl on Linux")
+def test_pool_workers_die_with_a_killed_runner(tmp_path):
+    suite = 'name = "orphans"\ndatasets = ["cifar10"]\nseeds = [0, 1]\nbudgets = [{evaluations = 100}]\n'
+    (tmp_path / "suite.toml").write_text(suite + '[[searchers]]\nname = "botorch-ei"\n')  # minutes per trial
+    command = [sys.executable, "-m", "tnasbench.cli", "run", str(tmp_path / "suite.toml"), "--quiet", "--jobs", "2"]
+    command += ["--store", str(tmp_path / "s.sqlite")]
+    process = subprocess.Popen(command, env=dict(os.environ, OMP_NUM_THREADS="1"), stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while len(workers := children(process.pid)) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(5)  # the workers are inside their trials now
+    assert process.poll() is None and len(workers) >= 2
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.time() + 30
+    while (alive := {pid for pid in workers if Path(f"/proc/{pid}").exists()}) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not alive, "orphaned workers keep computing after the runner died"
 
 
 def test_a_live_suite_trains_cells_end_to_end(tmp_path):

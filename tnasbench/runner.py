@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import multiprocessing
 import os
 import platform
+import signal
+import sys
 import threading
 import time
 import traceback
@@ -31,6 +34,8 @@ from tnasbench.seeding import seed_everything
 from tnasbench.space import Arch, nb201_space
 from tnasbench.store import Observation, Store, owner_id
 from tnasbench.suite import Suite, TrialSpec
+
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 @dataclass
@@ -193,6 +198,14 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
     return outcome
 
 
+def _pool_worker_init(searchers: dict[str, SearcherClass]) -> None:
+    """A local pool worker: as any worker, and on Linux the kernel kills it when the runner dies
+    (even by SIGKILL), so no orphan keeps computing a trial nobody will record."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _worker_init(searchers)
+
+
 def _worker_init(searchers: dict[str, SearcherClass]) -> None:
     """A worker process: one BLAS thread, and the searchers the runner registered at run time."""
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -272,7 +285,7 @@ def run_specs(
             # spawned, not forked: forking a process with live threads (the heartbeat, a Dask client's
             # IO loop) can copy a held lock into the child and hang it
             spawn = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(jobs, spawn, _worker_init, (shipped,)) as pool:
+            with ProcessPoolExecutor(jobs, spawn, _pool_worker_init, (shipped,)) as pool:
                 futures = {pool.submit(run_trial, spec): spec for spec in claimed}
                 for future in as_completed(futures):
                     record(futures[future], future.result())
