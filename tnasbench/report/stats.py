@@ -111,7 +111,7 @@ def wilcoxon_holm(at_budgets: pd.DataFrame, reference: str) -> pd.DataFrame:
                 continue
             diff = pair[other] - pair[reference]
             p = 1.0 if np.allclose(diff, 0) else float(stats.wilcoxon(pair[other], pair[reference]).pvalue)
-            half = np.nan_to_num(ci_half_width(diff))
+            half = ci_half_width(diff)  # NaN for a single pair
             rows.append(
                 {"budget": budget, "searcher": other, "pairs": len(pair), "difference": diff.mean()}
                 | {"ci_low": diff.mean() - half, "ci_high": diff.mean() + half, "p": p}
