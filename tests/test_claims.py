@@ -45,6 +45,24 @@ def test_a_live_claim_is_refused_and_a_lapsed_or_orphaned_one_taken_over(tmp_pat
     assert LEASE_SECONDS - 5 < lease - time.time() <= LEASE_SECONDS
 
 
+def test_status_tells_a_live_claim_from_one_whose_runner_died(tmp_path, capsys):
+    from tnasbench.cli import main
+
+    (tmp_path / "suite.toml").write_text(SUITE)
+    first, second = (resolve(spec) for spec in load_suite(tmp_path / "suite.toml").trials()[:2])
+    store = Store(tmp_path / "s.sqlite")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    assert store.claim_trial(first, 94.0, {}, "other-host:123")  # live lease on another machine
+    assert store.claim_trial(second, 94.0, {}, f"{socket.gethostname()}:{dead.pid}")  # killed runner here
+    assert dict(zip(store.progress()["key"], store.progress()["status"], strict=True)) == {
+        first.key: "running",
+        second.key: "interrupted",
+    }
+    assert main(["status", str(tmp_path / "s.sqlite")]) == 0
+    assert "interrupted: their runner stopped" in capsys.readouterr().out
+
+
 def test_two_runners_started_at_once_split_the_trials(tmp_path):
     (tmp_path / "suite.toml").write_text(SUITE)
     store_path = tmp_path / "shared.sqlite"

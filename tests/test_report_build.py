@@ -139,6 +139,18 @@ def test_paired_section_follows_the_reference_searcher(store_path, tmp_path, cap
     assert "--reference 'hebo' has no finished trials" in capsys.readouterr().err
 
 
+def test_a_margin_adds_the_equivalence_test(store_path, tmp_path, capsys):
+    out = tmp_path / "eq"
+    assert main(["report", str(store_path), "--out", str(out), "--reference", "random-search", "--margin", "50"]) == 0
+    assert "Equivalence (`--margin 50`)" in (out / "report.md").read_text()
+    paired = pd.read_csv(out / "paired.csv")
+    assert paired["p_equivalent_holm"].between(0, 1).all()
+    # a 50-point margin covers any regret difference on NB201: every pair is equivalent
+    assert (paired["outcome"] == "equivalent (±50)").all()
+    assert main(["report", str(store_path), "--out", str(out), "--margin", "0"]) == 2
+    assert "--margin must be a positive number of regret points, got 0.0" in capsys.readouterr().err
+
+
 def test_compare_with_an_unknown_searcher_is_one_line(store_path, capsys):
     assert main(["compare", str(store_path), "--searcher", "tnass"]) == 2
     assert "unknown searcher 'tnass' (did you mean 'tnas'?)" in capsys.readouterr().err

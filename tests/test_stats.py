@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from tnasbench.report.hypotheses import h1, h2, h3
-from tnasbench.report.stats import friedman_nemenyi, ranks, wilcoxon_holm
+from tnasbench.report.stats import friedman_nemenyi, paired_comparison, ranks, tost_p
 from tnasbench.report.tables import latex_escape, to_latex
 
 RIVALS = ("random-search", "botorch-ei", "botorch-ucb", "hebo", "bananas", "nasbowl")
@@ -45,12 +45,12 @@ def test_friedman_statistic_of_a_known_case():
     assert friedman_nemenyi(table.iloc[:4]) is None  # autorank needs five blocks
 
 
-def test_wilcoxon_holm_by_hand():
+def test_wilcoxon_holm_and_t_interval_by_hand():
     frame = pd.DataFrame(
         [("d", s, seed, 10, r) for seed in range(10) for s, r in (("ref", 0.0), ("x", 1.0 + seed), ("y", 0.0))],
         columns=["dataset", "searcher", "seed", "budget", "regret"],
     )
-    table = wilcoxon_holm(frame, "ref").set_index("searcher")
+    table = paired_comparison(frame, "ref").set_index("searcher")
     assert table.loc["x", "p"] == pytest.approx(2 / 2**10)  # exact two-sided: every difference positive
     assert table.loc["x", "p_holm"] == pytest.approx(2 * 2 / 2**10)  # two comparisons, the smaller p doubled
     assert table.loc["x", "outcome"] == "better"
@@ -58,6 +58,26 @@ def test_wilcoxon_holm_by_hand():
     # differences 1..10: mean 5.5, sd 3.028, t_0.975(9) = 2.262 -> 5.5 ± 2.166
     assert table.loc["x", ["difference", "ci_low", "ci_high"]].tolist() == pytest.approx([5.5, 3.334, 7.666], abs=1e-3)
     assert table.loc["y", ["ci_low", "ci_high"]].tolist() == [0.0, 0.0]
+
+
+def test_equivalence_by_hand():
+    # differences ±0.1 over 10 pairs: mean 0, se = sd/sqrt(10) = 0.1054/3.162 = 0.0333
+    spread = pd.Series([-0.1, 0.1] * 5)
+    se = spread.std() / np.sqrt(10)
+    assert tost_p(spread, 0.1) == pytest.approx(stats.t.sf(0.1 / se, 9))  # t = 3.0 -> 0.0075
+    assert tost_p(spread, 0.05) > 0.05  # the 90% interval (±0.061) reaches past ±0.05
+    assert tost_p(spread + 0.08, 0.1) > 0.05  # shifted towards the edge: not shown inside
+    assert tost_p(pd.Series([0.0] * 4), 0.1) == 0.0 and tost_p(pd.Series([0.2] * 4), 0.1) == 1.0
+    assert np.isnan(tost_p(pd.Series([0.0]), 0.1))
+
+    frame = pd.DataFrame(
+        [("d", s, seed, 10, r) for seed in range(10) for s, r in (("ref", 1.0), ("x", 1.0 + spread[seed]), ("y", 3.0))],
+        columns=["dataset", "searcher", "seed", "budget", "regret"],
+    )
+    table = paired_comparison(frame, "ref", margin=0.1).set_index("searcher")
+    assert table.loc["x", "outcome"] == "equivalent (±0.1)"
+    assert table.loc["y", "outcome"] == "better"  # regret 2 points higher: neither equivalent nor tied
+    assert "p_equivalent_holm" not in paired_comparison(frame, "ref").columns  # no margin, no TOST
 
 
 def test_h1_and_h3_flip_when_the_data_flip():

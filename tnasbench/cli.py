@@ -121,7 +121,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from tnasbench.report import build_report
 
-    print(f"report: {build_report(_existing(args.store), args.out, args.reference)}")
+    print(f"report: {build_report(_existing(args.store), args.out, args.reference, args.margin)}")
     return 0
 
 
@@ -150,12 +150,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from tnasbench.store import Store
 
-    trials = Store(_existing(args.store)).trials()
+    trials = Store(_existing(args.store)).progress()
     if trials.empty:
         print("no trials")
         return 0
     table = trials.groupby(["dataset", "label", "status"]).size().unstack("status", fill_value=0)
     print(table.to_string())
+    if (trials["status"] == "interrupted").any():
+        print("interrupted: their runner stopped; `tnasbench run` with this store redoes them from their seeds")
     for row in trials[trials["status"] == "failed"].itertuples():
         print(f"failed: {row.label} on {row.dataset} seed {row.seed}: {row.error}")
     return 0
@@ -189,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("store")
     report.add_argument("--out", default="report", help="output folder (default ./report)")
     report.add_argument("--reference", help="searcher to pair every other one against (default: tnas when stored)")
+    report.add_argument("--margin", type=float, metavar="POINTS",
+                        help="also test each pair for equivalence within ±POINTS regret (TOST), e.g. 0.25")  # fmt: skip
     report.set_defaults(func=_cmd_report)
     compare = sub.add_parser("compare", help="run a new searcher on every stored benchmark/seed, then report")
     compare.add_argument("store")

@@ -119,7 +119,7 @@ class Store:
             row = self.db.execute("SELECT status, owner, lease_until FROM trials WHERE key=?", (spec.key,)).fetchone()
             if row and row[0] == "done":
                 return False
-            if row and row[0] == "running" and row[1] != owner and (row[2] or 0) > now and owner_alive(row[1]):
+            if row and row[0] == "running" and row[1] != owner and claim_is_live(row[1], row[2], now):
                 return False
             self.db.execute("DELETE FROM observations WHERE trial=?", (spec.key,))
             self.db.execute(
@@ -181,6 +181,15 @@ class Store:
     def trials(self) -> pd.DataFrame:
         return pd.read_sql_query("SELECT * FROM trials ORDER BY dataset, label, seed", self.db)
 
+    def progress(self) -> pd.DataFrame:
+        """``trials()`` with ``status`` "interrupted" for running trials whose runner is gone (a lapsed
+        lease or a dead process on this host): the next ``run`` redoes them from their seeds."""
+        trials, now = self.trials(), time.time()
+        rows = zip(trials["status"], trials["owner"], trials["lease_until"], strict=True)
+        gone = [status == "running" and not claim_is_live(owner, lease, now) for status, owner, lease in rows]
+        trials.loc[gone, "status"] = "interrupted"
+        return trials
+
     def observations(self, status: str = "done") -> pd.DataFrame:
         """Observations joined with their trial's columns (only trials with ``status``)."""
         query = """SELECT t.suite, t.benchmark, t.dataset, t.objective AS objective_metric, t.report AS report_metric,
@@ -207,6 +216,11 @@ class Store:
 def owner_id() -> str:
     """This runner's identity in claims: host and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_is_live(owner: str | None, lease_until: float | None, now: float) -> bool:
+    """Whether a running trial's runner still holds it: its lease has not lapsed and it is not dead."""
+    return (lease_until or 0) > now and owner_alive(owner)
 
 
 def owner_alive(owner: str | None) -> bool:

@@ -20,10 +20,10 @@ from tnasbench.report.hypotheses import TNAS, Verdict, h1, h2, h3
 from tnasbench.report.stats import (
     blocks,
     friedman_nemenyi,
+    paired_comparison,
     ranks,
     regret_at_budgets,
     summary_with_ci,
-    wilcoxon_holm,
 )
 from tnasbench.report.tables import table1, table2, to_latex
 from tnasbench.space import nb201_space
@@ -81,11 +81,16 @@ def _verdict_lines(verdict: Verdict) -> list[str]:
     ]
 
 
-def build_report(store_path: str | Path, out: str | Path, reference: str | None = None) -> Path:
+def build_report(
+    store_path: str | Path, out: str | Path, reference: str | None = None, margin: float | None = None
+) -> Path:
     """Write report.md, index.html, CSV/Markdown/LaTeX tables and PNG/SVG figures for a store.
 
-    ``reference``: the searcher every other one is paired against (default ``tnas`` when stored).
+    ``reference``: the searcher every other one is paired against (default ``tnas`` when stored);
+    ``margin``: regret points within which a paired difference counts as equivalent (TOST).
     """
+    if margin is not None and not margin > 0:
+        raise TnasbenchError(f"--margin must be a positive number of regret points, got {margin}: try --margin 0.25")
     store = Store(store_path)
     trials, observations = store.trials(), store.observations()
     store.close()
@@ -116,7 +121,7 @@ def build_report(store_path: str | Path, out: str | Path, reference: str | None 
             f"--reference {reference!r} has no finished trials in {store_path}: pick one of {sorted(present)}"
         )
     reference = reference or (TNAS if TNAS in present else None)
-    paired = wilcoxon_holm(at_budgets, reference) if reference else None
+    paired = paired_comparison(at_budgets, reference, margin) if reference else None
     verdicts = [h1(at_budgets), h2(final), h3(rank_table, set(at_budgets["dataset"]))]
     first, second = table1(summary), table2(final)
 
@@ -174,7 +179,7 @@ def build_report(store_path: str | Path, out: str | Path, reference: str | None 
         markdown_table(files["final_regret.csv"]),
         "",
         *_one_shot_lines(one_shot, dict(zip(facts["trial"], facts["info"], strict=True))),
-        *_paired_lines(paired, reference),
+        *_paired_lines(paired, reference, margin),
         "## Ranks and critical differences",
         "",
         *_rank_lines(rank_test, cd),
@@ -217,7 +222,7 @@ def _one_shot_lines(one_shot: pd.DataFrame, info_of: dict[str, dict]) -> list[st
     return [*lines, ""]
 
 
-def _paired_lines(paired: pd.DataFrame | None, reference: str | None) -> list[str]:
+def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: float | None) -> list[str]:
     if paired is None or paired.empty:
         return []
     table = pd.DataFrame(
@@ -229,8 +234,20 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None) -> list[st
                 f"{r.difference:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]" for r in paired.itertuples()
             ],
             "p (Holm)": paired["p_holm"].map("{:.3g}".format),
-            "outcome": paired["outcome"],
         }
+    )
+    if margin is not None:
+        table[f"p equivalent ±{margin:g} (Holm)"] = paired["p_equivalent_holm"].map("{:.3g}".format)
+    table["outcome"] = paired["outcome"]
+    equivalence = (
+        []
+        if margin is None
+        else [
+            f"Equivalence (`--margin {margin:g}`): two one-sided paired t-tests (TOST) that the mean difference lies "
+            f"inside ±{margin:g} regret points, Holm-corrected; significant exactly when the 90% t-interval lies "
+            "inside the margin. A row that is not equivalent and not significantly different is inconclusive.",
+            "",
+        ]
     )
     return [
         f"## Paired comparison with {reference}",
@@ -238,6 +255,7 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None) -> list[st
         f"Difference = other − {reference} regret, paired over (dataset, seed): positive means {reference} did "
         "better. Wilcoxon signed-rank, Holm-corrected over every row (`--reference` picks another searcher).",
         "",
+        *equivalence,
         table.to_markdown(index=False),
         "",
     ]

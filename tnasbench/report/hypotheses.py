@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tnasbench.report.stats import wilcoxon_holm
+from tnasbench.report.stats import paired_comparison
 
 TNAS = "tnas"
 CLASSIC_HPO = ("random-search", "botorch-ei", "botorch-ucb", "hebo")
@@ -40,7 +40,7 @@ def h1(at_budgets: pd.DataFrame) -> Verdict:
         return Verdict(
             "H1", claim, "inconclusive", [f"needs {TNAS} and at least one rival; missing: {missing or [TNAS]}"]
         )
-    table = wilcoxon_holm(at_budgets[at_budgets["searcher"].isin([TNAS, *rivals])], TNAS)
+    table = paired_comparison(at_budgets[at_budgets["searcher"].isin([TNAS, *rivals])], TNAS)
     worse = table[table["outcome"] == "worse"]
     beaten = {s for s in rivals if (table[table["searcher"] == s]["outcome"] == "better").any()}
     reasons = [

@@ -1,5 +1,5 @@
 """Statistics over the store's trials: regret at budgets, confidence intervals, ranks, Friedman/Nemenyi
-(autorank), Wilcoxon signed-rank with Holm correction (scipy + statsmodels). Nothing re-derived."""
+(autorank), Wilcoxon signed-rank with Holm correction and TOST equivalence (scipy + statsmodels)."""
 
 from __future__ import annotations
 
@@ -96,11 +96,13 @@ def friedman_nemenyi(table: pd.DataFrame) -> RankTest | None:
     )
 
 
-def wilcoxon_holm(at_budgets: pd.DataFrame, reference: str) -> pd.DataFrame:
-    """``reference`` vs every other searcher at each budget, paired over (dataset, seed), Holm-corrected.
+def paired_comparison(at_budgets: pd.DataFrame, reference: str, margin: float | None = None) -> pd.DataFrame:
+    """``reference`` vs every other searcher at each budget, paired over (dataset, seed).
 
     ``difference`` = mean of (other − reference) regret: positive means the reference did better;
-    ``ci_low``/``ci_high`` its 95% t-interval over the pairs.
+    ``ci_low``/``ci_high`` its 95% t-interval over the pairs; ``p_holm`` the Wilcoxon signed-rank
+    p-value, Holm-corrected over every row. With a ``margin`` (regret points), ``p_equivalent_holm``
+    is the TOST p-value that the mean difference lies inside ±margin, Holm-corrected likewise.
     """
     wide = at_budgets.pivot_table(index=["budget", "dataset", "seed"], columns="searcher", values="regret")
     rows = []
@@ -112,14 +114,31 @@ def wilcoxon_holm(at_budgets: pd.DataFrame, reference: str) -> pd.DataFrame:
             diff = pair[other] - pair[reference]
             p = 1.0 if np.allclose(diff, 0) else float(stats.wilcoxon(pair[other], pair[reference]).pvalue)
             half = ci_half_width(diff)  # NaN for a single pair
-            rows.append(
-                {"budget": budget, "searcher": other, "pairs": len(pair), "difference": diff.mean()}
-                | {"ci_low": diff.mean() - half, "ci_high": diff.mean() + half, "p": p}
-            )
-    table = pd.DataFrame(rows, columns=["budget", "searcher", "pairs", "difference", "ci_low", "ci_high", "p"])
-    if not table.empty:
-        table["p_holm"] = multipletests(table["p"], alpha=ALPHA, method="holm")[1]
-        table["outcome"] = np.where(
-            table["p_holm"] >= ALPHA, "no significant difference", np.where(table["difference"] > 0, "better", "worse")
-        )
+            row = {"budget": budget, "searcher": other, "pairs": len(pair), "difference": diff.mean()}
+            row |= {"ci_low": diff.mean() - half, "ci_high": diff.mean() + half, "p": p}
+            rows.append(row | ({} if margin is None else {"p_equivalent": tost_p(diff, margin)}))
+    columns = ["budget", "searcher", "pairs", "difference", "ci_low", "ci_high", "p"]
+    table = pd.DataFrame(rows, columns=columns + ([] if margin is None else ["p_equivalent"]))
+    if table.empty:
+        return table
+    table["p_holm"] = multipletests(table["p"], alpha=ALPHA, method="holm")[1]
+    outcome = np.where(
+        table["p_holm"] >= ALPHA, "no significant difference", np.where(table["difference"] > 0, "better", "worse")
+    )
+    if margin is not None:
+        table["p_equivalent_holm"] = multipletests(table["p_equivalent"].fillna(1.0), alpha=ALPHA, method="holm")[1]
+        outcome = np.where(table["p_equivalent_holm"] < ALPHA, f"equivalent (±{margin:g})", outcome)
+    table["outcome"] = outcome
     return table
+
+
+def tost_p(diff: pd.Series, margin: float) -> float:
+    """Two one-sided paired t-tests that the mean of ``diff`` lies inside ±``margin`` (Schuirmann 1987):
+    the larger p. Below α exactly when the 1 − 2α t-interval lies inside the margin. NaN for one pair."""
+    if len(diff) < 2:
+        return np.nan
+    if np.allclose(diff, diff.iloc[0]):  # no spread: the mean is known exactly
+        return 0.0 if abs(diff.iloc[0]) < margin else 1.0
+    above = stats.ttest_1samp(diff, -margin, alternative="greater").pvalue
+    below = stats.ttest_1samp(diff, margin, alternative="less").pvalue
+    return float(max(above, below))
