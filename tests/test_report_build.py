@@ -85,8 +85,29 @@ def test_report_on_a_partial_store_lists_the_unfinished_trials(store_path, tmp_p
         store.db.execute("UPDATE trials SET status='running' WHERE label='random-search' AND dataset='cifar100'")
     store.close()
     report = build_report(partial, tmp_path / "out").read_text()
-    assert "- random-search on cifar100: 3 running" in report
+    assert "- random-search on cifar100: 3 interrupted" in report  # no live runner holds them
     assert "### H1:" in report  # the statistics still run on what is complete
+
+
+def test_a_version_bump_reruns_a_searcher_and_reports_count_only_the_new_runs(store_path, tmp_path, monkeypatch):
+    import shutil
+
+    from baselines.regularized_evolution import RegularizedEvolution
+
+    bumped = tmp_path / "bumped.sqlite"
+    shutil.copy(store_path, bumped)
+    (tmp_path / "suite.toml").write_text(SUITE.format(extra=""))
+    monkeypatch.setattr(RegularizedEvolution, "version", "changed")
+    counts = run_suite(load_suite(tmp_path / "suite.toml"), Store(bumped), show_progress=False)
+    assert counts["done"] == 9 and counts["skipped"] == 18  # only the bumped searcher's trials ran again
+    trials = Store(bumped).progress()
+    status = trials.groupby(["label", "status"]).size().to_dict()
+    assert status[("regularized-evolution", "superseded")] == 9 and status[("regularized-evolution", "done")] == 9
+    assert "superseded" not in set(trials.loc[trials["label"] != "regularized-evolution", "status"])
+    report = build_report(bumped, tmp_path / "out").read_text()
+    assert "27 trials done, 0 failed, 0 running, 0 interrupted, 9 superseded by a later run" in report
+    final = pd.read_csv(tmp_path / "out" / "final_regret.csv")
+    assert (final["trials"] == 3).all()  # three seeds per (dataset, searcher), not six
 
 
 @register

@@ -158,6 +158,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
     print(table.to_string())
     if (trials["status"] == "interrupted").any():
         print("interrupted: their runner stopped; `tnasbench run` with this store redoes them from their seeds")
+    if (trials["status"] == "superseded").any():
+        print("superseded: an older run of a trial since re-run by newer code or data; kept, not reported")
     for row in trials[trials["status"] == "failed"].itertuples():
         print(f"failed: {row.label} on {row.dataset} seed {row.seed}: {row.error}")
     return 0

@@ -182,12 +182,17 @@ class Store:
         return pd.read_sql_query("SELECT * FROM trials ORDER BY dataset, label, seed", self.db)
 
     def progress(self) -> pd.DataFrame:
-        """``trials()`` with ``status`` "interrupted" for running trials whose runner is gone (a lapsed
-        lease or a dead process on this host): the next ``run`` redoes them from their seeds."""
+        """``trials()`` with two more statuses: "interrupted" for running trials whose runner is gone (a
+        lapsed lease or a dead process on this host; the next ``run`` redoes them from their seeds), and
+        "superseded" for finished trials of a slot that has a later finished trial (newer code or data)."""
         trials, now = self.trials(), time.time()
         rows = zip(trials["status"], trials["owner"], trials["lease_until"], strict=True)
         gone = [status == "running" and not claim_is_live(owner, lease, now) for status, owner, lease in rows]
         trials.loc[gone, "status"] = "interrupted"
+        done = trials[trials["status"] == "done"]
+        slots = [TrialSpec.from_json(spec).slot for spec in done["spec"]]
+        latest = done.assign(slot=slots).sort_values("finished").groupby("slot")["key"].last()
+        trials.loc[(trials["status"] == "done") & ~trials["key"].isin(latest), "status"] = "superseded"
         return trials
 
     def observations(self, status: str = "done") -> pd.DataFrame:
@@ -206,7 +211,7 @@ class Store:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, frame in (("trials", self.trials()), ("observations", self.observations())):
+        for name, frame in (("trials", self.progress()), ("observations", self.observations())):
             target = out / f"{name}.{fmt}"
             frame.to_parquet(target, index=False) if fmt == "parquet" else frame.to_csv(target, index=False)
             written.append(target)

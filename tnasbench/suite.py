@@ -77,6 +77,15 @@ class TrialSpec:
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
 
     @property
+    def slot(self) -> str:
+        """The experiment this trial is a run of, whatever code or data ran it: of the finished trials
+        in one slot (say, before and after a searcher's version bump), reports count the latest."""
+        content = asdict(self)
+        for name in ("suite", "signature", "searcher_version"):
+            content.pop(name)
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
+
+    @property
     def benchmark_seed(self) -> int:
         """Shared by every searcher in a repetition (same benchmark noise for all)."""
         return derive_seed(self.suite_seed, self.dataset, self.seed)

@@ -63,11 +63,13 @@ def trial_facts(trials: pd.DataFrame) -> pd.DataFrame:
 
 def _status_lines(trials: pd.DataFrame) -> list[str]:
     counts = trials["status"].value_counts().to_dict() if len(trials) else {}
+    superseded = counts.get("superseded", 0)
     lines = [
-        f"{counts.get('done', 0)} trials done, {counts.get('failed', 0)} failed, "
-        f"{counts.get('running', 0)} unfinished (killed or still running)."
+        f"{counts.get('done', 0)} trials done, {counts.get('failed', 0)} failed, {counts.get('running', 0)} running, "
+        f"{counts.get('interrupted', 0)} interrupted"
+        + (f", {superseded} superseded by a later run of the same trial (kept, not counted)." if superseded else ".")
     ]
-    unfinished = trials[trials["status"] != "done"]
+    unfinished = trials[trials["status"].isin(["failed", "running", "interrupted"])]
     if len(unfinished):
         missing = unfinished.groupby(["label", "dataset", "status"]).size().reset_index(name="trials")
         lines += ["", "Not in the statistics below (re-run the suite to finish them):", ""]
@@ -92,8 +94,9 @@ def build_report(
     if margin is not None and not margin > 0:
         raise TnasbenchError(f"--margin must be a positive number of regret points, got {margin}: try --margin 0.25")
     store = Store(store_path)
-    trials, observations = store.trials(), store.observations()
+    trials, observations = store.progress(), store.observations()
     store.close()
+    observations = observations[observations["trial"].isin(trials.loc[trials["status"] == "done", "key"])]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     title = f"# tnasbench report: {', '.join(sorted(trials['suite'].unique())) or 'empty store'}"
