@@ -2,9 +2,16 @@ import numpy as np
 import pytest
 import torch
 from botorch.acquisition import LogExpectedImprovement
+from botorch.fit import fit_gpytorch_mll
+from botorch.models import SingleTaskGP
+from botorch.models.transforms import Standardize
+from botorch.optim.closures import get_loss_closure_with_grads
+from gpytorch.kernels import MaternKernel
+from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from baselines.botorch_bo import candidate_mean_std
-from tnasbench.runner import run_trial
+from baselines.numpy_mll import NumpyExactMLL
+from tnasbench.runner import resolve, run_trial
 from tnasbench.space import Arch
 from tnasbench.testing import (
     SearcherConformance,
@@ -59,6 +66,51 @@ def test_fast_scores_pick_the_same_cell_as_botorchs_logei():
     shifted = searcher.scores(model) + model.outcome_transform.stdvs.squeeze().log()
     torch.testing.assert_close(shifted, stock, rtol=1e-5, atol=1e-4)
     assert int(torch.argmax(shifted)) == int(torch.argmax(stock))
+
+
+def _model_on(observations: int, encoding: str = "onehot", **kwargs) -> ExactMarginalLogLikelihood:
+    searcher, _ = searcher_with_observations("botorch-ei", {"encoding": encoding}, observations)
+    y = torch.tensor(searcher.accuracies, dtype=torch.float64).unsqueeze(-1)
+    model = SingleTaskGP(searcher._X[searcher.observed], y, outcome_transform=Standardize(m=1), **kwargs)
+    return ExactMarginalLogLikelihood(model.likelihood, model)
+
+
+@pytest.mark.parametrize("encoding", ["onehot", "path"])
+def test_numpy_marginal_likelihood_and_gradient_equal_botorchs(encoding):
+    mll = _model_on(30, encoding)
+    mll.train()
+    closure = NumpyExactMLL(mll)
+    reference = get_loss_closure_with_grads(mll, parameters=closure.parameters)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(3):  # the defaults, then two random points away from them
+        value, gradient = reference()
+        mine, my_gradient = closure(closure.state)
+        assert float(mine) == pytest.approx(value.item(), rel=1e-7)
+        np.testing.assert_allclose(my_gradient, torch.cat([g.flatten() for g in gradient]), rtol=1e-6, atol=1e-9)
+        with torch.no_grad():
+            for parameter in closure.parameters.values():
+                parameter.add_(torch.rand(parameter.shape, generator=generator, dtype=parameter.dtype))
+
+
+def test_fast_fit_lands_where_botorchs_own_fit_does():
+    fitted = {}
+    for fast in (True, False):
+        mll = _model_on(30)
+        fit_gpytorch_mll(mll, closure=NumpyExactMLL(mll) if fast else None)
+        mll.train()
+        with torch.no_grad():
+            fitted[fast] = float(mll(mll.model(*mll.model.train_inputs), mll.model.train_targets))
+    assert fitted[True] == pytest.approx(fitted[False], abs=1e-3)  # the same L-BFGS-B from the same defaults
+
+
+def test_the_numpy_likelihood_refuses_a_model_it_does_not_encode():
+    with pytest.raises(ValueError, match="needs BoTorch's default SingleTaskGP"):
+        NumpyExactMLL(_model_on(12, covar_module=MaternKernel(ard_num_dims=30).double()))
+
+
+def test_fast_and_stock_trials_carry_their_own_versions():
+    fast, stock = (resolve(conformance_spec("botorch-ei", p, 0, 20)) for p in ({}, {"fast": False}))
+    assert (fast.searcher_version, stock.searcher_version) == ("2", "1")  # changing one mode reruns only it
 
 
 def test_stock_and_fast_modes_reach_similar_regret():

@@ -22,6 +22,11 @@ class OneShotSearcher(ABC):
     def __init__(self, **params: Any) -> None:
         self.params = params
 
+    @classmethod
+    def version_for(cls, params: dict[str, Any]) -> str:
+        """The version in the keys of trials with ``params``: ``version``, unless modes change separately."""
+        return cls.version
+
     @abstractmethod
     def search(self, data: ImageData, seed: int, device: str) -> Arch:
         """Train the supernet and its architecture weights on ``data``; return the derived cell."""

@@ -54,6 +54,11 @@ class Searcher(ABC):
     def __init__(self, **params: Any) -> None:
         self.params = params
 
+    @classmethod
+    def version_for(cls, params: dict[str, Any]) -> str:
+        """The version in the keys of trials with ``params``: ``version``, unless modes change separately."""
+        return cls.version
+
     @abstractmethod
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         """Start a fresh search; all randomness must come from ``seed``."""
