@@ -32,7 +32,7 @@ def test_ask_after_observations(benchmark, name, observations):
     if name == "hebo":
         pytest.importorskip("hebo", reason="HEBO is an extra: pip install --no-deps hebo==0.3.6")
     searcher, tell_one_more = searcher_with_observations(name.removesuffix("-stock"), SEARCHERS[name], observations)
-    searcher.ask()  # a run's previous iteration (warm starts need one)
+    searcher.ask()  # a run's previous iteration, so anything a searcher keeps between iterations exists
     arch = benchmark.pedantic(searcher.ask, setup=tell_one_more, rounds=5, iterations=1)
     assert arch in nb201_space().archs
 
