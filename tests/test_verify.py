@@ -2,13 +2,14 @@
 
 import json
 import shutil
+from dataclasses import asdict, replace
 
 import pytest
 
 from tnasbench.cli import main
 from tnasbench.runner import run_suite
 from tnasbench.store import Store
-from tnasbench.suite import load_suite
+from tnasbench.suite import TrialSpec, load_suite
 
 SUITE = """
 name = "verify-test"
@@ -60,6 +61,29 @@ def test_a_hand_edited_spec_and_data_from_another_table_are_found(copy, capsys):
     assert main(["verify", str(copy)]) == 1
     out = capsys.readouterr().out
     assert "hashes to" in out and "trials were run on data cell0=12.34, the data here is" in out
+
+
+def test_a_run_superseded_by_one_on_newer_data_is_not_flagged(copy, capsys):
+    store = Store(copy)
+    cursor = store.db.execute("SELECT * FROM trials ORDER BY key LIMIT 1")
+    row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+    newer_key = row["key"]
+    older = replace(TrialSpec.from_json(row["spec"]), signature="cell0=12.34")  # as if run on an earlier table
+    row |= {"key": older.key, "spec": json.dumps(asdict(older), sort_keys=True), "finished": row["finished"] - 60}
+    with store.db:
+        store.db.execute(f"INSERT INTO trials VALUES ({','.join('?' * len(row))})", list(row.values()))
+        store.db.execute(
+            "INSERT INTO observations SELECT ?, step, arch, epochs, objective, reported, regret, cost_seconds, "
+            "wall_seconds FROM observations WHERE trial=?",
+            (older.key, newer_key),
+        )
+    assert main(["verify", str(copy)]) == 0  # the later run, on the data here, is the one that counts
+    assert "2 finished trials, all sound" in capsys.readouterr().out
+    with store.db:  # without the later run the older one counts again, and its data no longer match
+        store.db.execute("DELETE FROM trials WHERE key=?", (newer_key,))
+    store.close()
+    assert main(["verify", str(copy)]) == 1
+    assert "trials were run on data cell0=12.34" in capsys.readouterr().out
 
 
 def test_a_corrupt_file_is_one_clear_line(tmp_path, capsys):

@@ -131,7 +131,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     store = Store(_existing(args.store))
     problems = verify_store(store)
-    done = int((store.trials()["status"] == "done").sum())
+    done = int((store.progress()["status"] == "done").sum())
     store.close()
     for problem in problems:
         print(f"problem: {problem}")

@@ -14,11 +14,11 @@ from tnasbench.suite import TrialSpec
 def verify_store(store: Store) -> list[str]:
     """Problems found (an empty list means the store is sound and reproducible from the data here)."""
     problems = [f"sqlite integrity: {row[0]}" for row in store.db.execute("PRAGMA integrity_check") if row[0] != "ok"]
-    trials = store.trials()
+    trials = store.progress()
     steps = store.db.execute("SELECT trial, COUNT(*), MIN(step), MAX(step) FROM observations GROUP BY trial")
     counts = {trial: (n, low, high) for trial, n, low, high in steps}
     checked: dict[str, str] = {}
-    for row in trials[trials["status"] == "done"].itertuples():
+    for row in trials[trials["status"].isin(["done", "superseded"])].itertuples():
         spec = TrialSpec.from_json(row.spec)
         if spec.key != row.key:
             problems.append(f"trial {row.key}: its stored spec hashes to {spec.key} (edited by hand?)")
@@ -27,6 +27,8 @@ def verify_store(store: Store) -> list[str]:
         expected = 1 if info.get("one_shot") else spec.budget.evaluations
         if n == 0 or low != 1 or high != n or (expected is not None and n != expected):
             problems.append(f"trial {row.key} ({row.label} on {row.dataset}): {n} observations, steps {low}..{high}")
+        if row.status == "superseded":  # replaced by a later run (perhaps on newer data): not reported
+            continue
         data = replace(spec, seed=0, suite="", suite_seed=0, signature="", searcher_version="")
         if data.key not in checked:
             try:
