@@ -45,7 +45,7 @@ class NumpyExactMLL(NdarrayOptimizationClosure):
         self.lengthscale_prior = float(covar.lengthscale_prior.loc), float(covar.lengthscale_prior.scale)
         self.noise_prior = float(noise.noise_prior.loc), float(noise.noise_prior.scale)
 
-    def __call__(self, state: np.ndarray | None = None, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, state: np.ndarray | None = None, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
         theta = self.state if state is None else state  # scipy_minimize writes the optimum back at the end
         try:
             value, gradient = self.value_and_gradient(theta)
