@@ -97,6 +97,10 @@ def test_a_version_bump_reruns_a_searcher_and_reports_count_only_the_new_runs(st
     bumped = tmp_path / "bumped.sqlite"
     shutil.copy(store_path, bumped)
     (tmp_path / "suite.toml").write_text(SUITE.format(extra=""))
+    store = Store(bumped)
+    with store.db:  # an old-version run killed midway: the new version's run replaces it as well
+        store.db.execute("UPDATE trials SET status='running' WHERE label='regularized-evolution' AND seed=0")
+    store.close()
     monkeypatch.setattr(RegularizedEvolution, "version", "changed")
     counts = run_suite(load_suite(tmp_path / "suite.toml"), Store(bumped), show_progress=False)
     assert counts["done"] == 9 and counts["skipped"] == 18  # only the bumped searcher's trials ran again
@@ -106,6 +110,7 @@ def test_a_version_bump_reruns_a_searcher_and_reports_count_only_the_new_runs(st
     assert "superseded" not in set(trials.loc[trials["label"] != "regularized-evolution", "status"])
     report = build_report(bumped, tmp_path / "out").read_text()
     assert "27 trials done, 0 failed, 0 running, 0 interrupted, 9 superseded by a later run" in report
+    assert "Not in the statistics below" not in report  # nothing left to re-run
     final = pd.read_csv(tmp_path / "out" / "final_regret.csv")
     assert (final["trials"] == 3).all()  # three seeds per (dataset, searcher), not six
 

@@ -184,15 +184,17 @@ class Store:
     def progress(self) -> pd.DataFrame:
         """``trials()`` with two more statuses: "interrupted" for running trials whose runner is gone (a
         lapsed lease or a dead process on this host; the next ``run`` redoes them from their seeds), and
-        "superseded" for finished trials of a slot that has a later finished trial (newer code or data)."""
+        "superseded" for the other finished, failed or interrupted trials of a slot whose latest finished
+        trial counts (runs by older code or on older data)."""
         trials, now = self.trials(), time.time()
         rows = zip(trials["status"], trials["owner"], trials["lease_until"], strict=True)
         gone = [status == "running" and not claim_is_live(owner, lease, now) for status, owner, lease in rows]
         trials.loc[gone, "status"] = "interrupted"
-        done = trials[trials["status"] == "done"]
-        slots = [TrialSpec.from_json(spec).slot for spec in done["spec"]]
-        latest = done.assign(slot=slots).sort_values("finished").groupby("slot")["key"].last()
-        trials.loc[(trials["status"] == "done") & ~trials["key"].isin(latest), "status"] = "superseded"
+        slots = pd.Series([TrialSpec.from_json(spec).slot for spec in trials["spec"]], index=trials.index)
+        done = trials["status"] == "done"
+        latest = trials[done].assign(slot=slots[done]).sort_values("finished").groupby("slot")["key"].last()
+        replaced = slots.isin(latest.index) & ~trials["key"].isin(latest) & (trials["status"] != "running")
+        trials.loc[replaced, "status"] = "superseded"
         return trials
 
     def observations(self, status: str = "done") -> pd.DataFrame:
