@@ -7,7 +7,10 @@ import subprocess
 import sys
 import time
 
-from tnasbench.runner import resolve
+import numpy as np
+
+from tnasbench.runner import resolve, run_specs
+from tnasbench.searchers import Searcher, register
 from tnasbench.store import LEASE_SECONDS, Store
 from tnasbench.suite import load_suite
 
@@ -79,3 +82,37 @@ def test_two_runners_started_at_once_split_the_trials(tmp_path):
     assert len(observations) == 48 * 150 and not observations.duplicated(["trial", "step"]).any()
     assert set(store.trials()["status"]) == {"done"}
     assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+LATER_RUNNER: list = []  # (store path, spec) for the searcher below to claim, and what the claim returned
+
+
+@register
+class ClaimsForALaterRunner(Searcher):
+    """While its trial runs, claims another trial of the suite as a runner started later would."""
+
+    name = "test-claims-for-a-later-runner"
+
+    def setup(self, space, context, seed):
+        self._space, self._rng = space, np.random.default_rng(seed)
+        if LATER_RUNNER and isinstance(LATER_RUNNER[0], tuple):
+            path, spec = LATER_RUNNER.pop()
+            LATER_RUNNER.append(Store(path).claim_trial(spec, 94.0, {}, "other-host:1"))
+
+    def ask(self):
+        return self._space.sample(self._rng)
+
+    def tell(self, arch, result):
+        pass
+
+
+def test_a_runner_started_later_shares_the_trials_not_yet_begun(tmp_path):
+    (tmp_path / "suite.toml").write_text(
+        'name = "later"\ndatasets = ["cifar10"]\nseeds = [0, 1, 2]\nbudgets = [{evaluations = 5}]\n'
+        '[[searchers]]\nname = "test-claims-for-a-later-runner"\n'
+    )
+    specs = [resolve(spec) for spec in load_suite(tmp_path / "suite.toml").trials()]
+    LATER_RUNNER.append((tmp_path / "s.sqlite", specs[-1]))
+    counts = run_specs("later", specs, Store(tmp_path / "s.sqlite"), show_progress=False)
+    assert LATER_RUNNER == [True]  # the last trial was still free while the first one ran
+    assert (counts["done"], counts["elsewhere"]) == (2, 1)  # so this runner left it to the other one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import itertools
 import json
 import math
 import multiprocessing
@@ -13,7 +14,8 @@ import sys
 import threading
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from functools import cache
 
@@ -268,17 +270,25 @@ def run_specs(
     # searchers registered in this process go to the workers with them (checked before anything is claimed)
     shipped = runtime_searchers({spec.searcher for spec in pending}) if jobs > 1 or scheduler else {}
     owner = owner_id()
-    claimed = [spec for spec in pending if store.claim_trial(spec, benchmark_facts(spec)[2], facts, owner)]
-    counts["elsewhere"] = len(pending) - len(claimed)  # held by another live runner on this store
+
+    def claimed(specs: list[TrialSpec]) -> Iterator[TrialSpec]:
+        """Claim each trial only when it is about to run, so that a runner started later shares the rest."""
+        for spec in specs:
+            if store.claim_trial(spec, benchmark_facts(spec)[2], facts, owner):
+                yield spec
+            else:
+                counts["elsewhere"] += 1  # held by another live runner on this store
+                progress.advance(task)
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=not show_progress, transient=False) as progress, _Heartbeat(store.path, owner):
-        task = progress.add_task(f"{title}: {len(claimed)} trials to run", total=len(claimed))
-        if scheduler:
-            for spec, outcome in _on_dask(claimed, scheduler, shipped):
+        task = progress.add_task(f"{title}: {len(pending)} trials to run", total=len(pending))
+        if scheduler:  # the cluster schedules: every trial is submitted (and claimed) up front
+            for spec, outcome in _on_dask(list(claimed(pending)), scheduler, shipped):
                 record(spec, outcome)
                 progress.advance(task)
         elif jobs == 1:
-            for spec in claimed:
+            for spec in claimed(pending):
                 record(spec, run_trial(spec))
                 progress.advance(task)
         else:
@@ -286,10 +296,16 @@ def run_specs(
             # IO loop) can copy a held lock into the child and hang it
             spawn = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(jobs, spawn, _pool_worker_init, (shipped,)) as pool:
-                futures = {pool.submit(run_trial, spec): spec for spec in claimed}
-                for future in as_completed(futures):
-                    record(futures[future], future.result())
-                    progress.advance(task)
+                queue, running = claimed(pending), {}
+                while True:
+                    for spec in itertools.islice(queue, 2 * jobs - len(running)):  # keep the workers fed
+                        running[pool.submit(run_trial, spec)] = spec
+                    if not running:
+                        break
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        record(running.pop(future), future.result())
+                        progress.advance(task)
     return counts
 
 
