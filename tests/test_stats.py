@@ -43,6 +43,7 @@ def test_friedman_statistic_of_a_known_case():
     # Nemenyi CD = q_0.05(k=3) * sqrt(k(k+1)/(6N)) with q = 2.343 (Demšar 2006, Table 5)
     assert test.critical_difference == pytest.approx(2.343 * np.sqrt(3 * 4 / 36), abs=1e-3)
     assert friedman_nemenyi(table.iloc[:4]) is None  # autorank needs five blocks
+    assert friedman_nemenyi(table[["a", "b"]]) is None  # and three searchers for Friedman
 
 
 def test_wilcoxon_holm_and_t_interval_by_hand():

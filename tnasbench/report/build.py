@@ -149,7 +149,7 @@ def build_report(
     figures = [*plot_regret(curves, out), *plot_regret(curves, out, x="cumulative_cost")]
     if not rank_table.empty:
         figures += plot_rank_over_budget(rank_table, out)
-    cd = plot_critical_difference(rank_test, out) if rank_test else "fewer than 5 complete blocks: no omnibus test"
+    cd = plot_critical_difference(rank_test, out) if rank_test else "no omnibus test"
     figures += cd if isinstance(cd, list) else []
     figures += plot_accuracy_vs_cost(final, out)
 
@@ -266,7 +266,7 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: fl
 
 def _rank_lines(test, cd) -> list[str]:
     if test is None:
-        return ["Fewer than 5 complete (dataset, budget) blocks: no Friedman test."]
+        return ["No Friedman test: it needs 3 searchers or more and 5 complete (dataset, budget) blocks."]
     ranks_text = ", ".join(f"{s} {r:.2f}" for s, r in sorted(test.mean_ranks.items(), key=lambda item: item[1]))
     lines = [
         f"Friedman test over {test.note}: p = {test.friedman_p:.3g}.",

@@ -76,9 +76,10 @@ class RankTest:
 def friedman_nemenyi(table: pd.DataFrame) -> RankTest | None:
     """autorank on ``table`` (rows = blocks, columns = searchers, values = regret; lower is better).
 
-    ``None`` when autorank cannot run (fewer than 5 blocks or 2 searchers).
+    ``None`` for fewer than 5 blocks or 3 searchers: Friedman needs both (autorank tests two
+    searchers with a paired test instead, which the paired section already reports).
     """
-    if table.shape[0] < 5 or table.shape[1] < 2:
+    if table.shape[0] < 5 or table.shape[1] < 3:
         return None
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its normality checks warn on constant columns (e.g. all-zero regret)
