@@ -177,6 +177,21 @@ def test_a_margin_adds_the_equivalence_test(store_path, tmp_path, capsys):
     assert "--margin must be a positive number of regret points, got 0.0" in capsys.readouterr().err
 
 
+def test_a_margin_without_anything_to_pair_with_is_an_error_not_ignored(tmp_path, capsys):
+    (tmp_path / "suite.toml").write_text(
+        'name = "no-tnas"\ndatasets = ["cifar10"]\nseeds = [0, 1]\nbudgets = [{evaluations = 5}]\n'
+        '[[searchers]]\nname = "random-search"\n[[searchers]]\nname = "local-search"\n'
+    )
+    store = Store(tmp_path / "s.sqlite")
+    run_suite(load_suite(tmp_path / "suite.toml"), store, show_progress=False)
+    store.close()
+    args = ["report", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out"), "--margin", "0.25"]
+    assert main(args) == 2
+    assert "--margin needs a paired comparison" in capsys.readouterr().err
+    assert main([*args, "--reference", "random-search"]) == 0
+    assert "p_equivalent_holm" in pd.read_csv(tmp_path / "out" / "paired.csv").columns
+
+
 def test_compare_with_an_unknown_searcher_is_one_line(store_path, capsys):
     assert main(["compare", str(store_path), "--searcher", "tnass"]) == 2
     assert "unknown searcher 'tnass' (did you mean 'tnas'?)" in capsys.readouterr().err

@@ -74,7 +74,7 @@ class TrialSpec:
     def key(self) -> str:
         content = asdict(self) | {"tnasbench": __version__}
         content.pop("suite")  # the same trial in two suites is the same trial
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
+        return _digest(content)
 
     @property
     def slot(self) -> str:
@@ -83,7 +83,7 @@ class TrialSpec:
         content = asdict(self)
         for name in ("suite", "signature", "searcher_version"):
             content.pop(name)
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
+        return _digest(content)
 
     @property
     def benchmark_seed(self) -> int:
@@ -105,6 +105,10 @@ class TrialSpec:
         """The spec as the store keeps it (``json.dumps(asdict(spec))``)."""
         fields = json.loads(text)
         return cls(**(fields | {"budget": Budget(**fields["budget"])}))
+
+
+def _digest(content: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,10 @@ def build_report(
             f"--reference {reference!r} has no finished trials in {store_path}: pick one of {sorted(present)}"
         )
     reference = reference or (TNAS if TNAS in present else None)
+    if margin is not None and reference is None:
+        raise TnasbenchError(
+            f"--margin needs a paired comparison, and {store_path} has no {TNAS} trials: add --reference NAME"
+        )
     paired = paired_comparison(at_budgets, reference, margin) if reference else None
     verdicts = [h1(at_budgets), h2(final), h3(rank_table, set(at_budgets["dataset"]))]
     first, second = table1(summary), table2(final)
