@@ -77,6 +77,13 @@ def test_a_run_superseded_by_one_on_newer_data_is_not_flagged(copy, capsys):
             "wall_seconds FROM observations WHERE trial=?",
             (older.key, newer_key),
         )
+    killed = replace(older, signature="cell0=56.78")  # an even older run, killed before it finished
+    row |= {"key": killed.key, "spec": json.dumps(asdict(killed), sort_keys=True), "status": "running"}
+    with store.db:
+        store.db.execute(
+            f"INSERT INTO trials VALUES ({','.join('?' * len(row))})",
+            list((row | {"finished": None, "lease_until": None}).values()),
+        )
     assert main(["verify", str(copy)]) == 0  # the later run, on the data here, is the one that counts
     assert "2 finished trials, all sound" in capsys.readouterr().out
     with store.db:  # without the later run the older one counts again, and its data no longer match

@@ -18,7 +18,8 @@ def verify_store(store: Store) -> list[str]:
     steps = store.db.execute("SELECT trial, COUNT(*), MIN(step), MAX(step) FROM observations GROUP BY trial")
     counts = {trial: (n, low, high) for trial, n, low, high in steps}
     checked: dict[str, str] = {}
-    for row in trials[trials["status"].isin(["done", "superseded"])].itertuples():
+    completed = trials["finished"].notna() & trials["error"].isna()  # done, perhaps superseded since
+    for row in trials[completed].itertuples():
         spec = TrialSpec.from_json(row.spec)
         if spec.key != row.key:
             problems.append(f"trial {row.key}: its stored spec hashes to {spec.key} (edited by hand?)")
