@@ -49,15 +49,20 @@ def store_path(tmp_path_factory):
 def test_full_report_has_verdicts_tables_and_figures(store_path, tmp_path):
     report = build_report(store_path, tmp_path).read_text()
     for hypothesis in ("H1", "H2", "H3"):
-        assert re.search(rf"### {hypothesis}: (supported|not supported|inconclusive)", report)
+        assert re.search(rf"### {hypothesis}: (supported|not supported|inconclusive|cannot be shown)", report)
+        assert "Rule (fixed before the data):" in report
     assert "### H2: inconclusive" in report and "no trials of gdas, drnas" in report  # no one-shot runs here
     assert "not in the store: botorch-ei" in report
     for name in ("regret_vs_evaluations", "regret_vs_cost", "rank_over_budget", "accuracy_vs_cost"):
         for suffix in (".png", ".svg"):
             assert (tmp_path / f"{name}{suffix}").stat().st_size > 1000, name
-    assert "Friedman test over 6 blocks = (dataset, budget) pairs" in report
+    # one test and diagram per budget, blocks = (dataset, seed): 3 x 3, never budgets
+    assert "25 evaluations, N = 9 blocks = (dataset, seed) at 25 evaluations: Friedman p" in report
     # autorank draws a CD diagram only after a significant Friedman test; otherwise the report says so
-    assert (tmp_path / "critical_difference.png").exists() != ("no critical-difference diagram" in report)
+    assert (tmp_path / "critical_difference_25.png").exists() != ("not significant at 25 evaluations" in report)
+    assert "| cifar10        | test@200   |        94.373 |" in report  # the task scale: optimum, floor, ceiling
+    compute = pd.read_csv(tmp_path / "searcher_compute.csv").set_index(["dataset", "searcher"])
+    assert compute.loc[("cifar10", "tnas"), "meta-training, whole (s)"] > 0  # measured, per trial
     # the published figure beside ours
     assert re.search(r"\| cifar10\s+\| tnas\s+\|\s+3 \| [\d.]+ ± [\d.]+ \| .*\| 94.37 ± 0.00\s+\| 4.27 ", report)
     assert "no: 25 evaluations, the paper 100" in report  # and why the protocol does not match
@@ -160,7 +165,9 @@ def test_paired_section_follows_the_reference_searcher(store_path, tmp_path, cap
     paired = pd.read_csv(tmp_path / "re" / "paired.csv")
     assert set(paired["searcher"]) == {"tnas", "regularized-evolution"}
     assert (paired["reference"] == "random-search").all()
-    assert (paired["pairs"] == 9).all() and (paired["ci_low"] <= paired["difference"]).all()
+    assert set(paired.loc[paired["scope"] == "pooled", "pairs"]) == {9}  # (dataset, seed) pairs
+    assert set(paired.loc[paired["scope"] != "pooled", "pairs"]) == {3}  # seeds within one task
+    assert (paired["ci_low"] <= paired["difference"]).all()
     assert main(["report", str(store_path), "--out", str(tmp_path / "x"), "--reference", "hebo"]) == 2
     assert "--reference 'hebo' has no finished trials" in capsys.readouterr().err
 
@@ -171,8 +178,11 @@ def test_a_margin_adds_the_equivalence_test(store_path, tmp_path, capsys):
     assert "Equivalence (`--margin 50`)" in (out / "report.md").read_text()
     paired = pd.read_csv(out / "paired.csv")
     assert paired["p_equivalent_holm"].between(0, 1).all()
-    # a 50-point margin covers any regret difference on NB201: every pair is equivalent
-    assert (paired["outcome"] == "equivalent (±50)").all()
+    # a 50-point margin covers any regret difference on NB201: every per-task pair is equivalent; pooled rows
+    # are in normalised regret, where a margin in points means nothing, so they get no equivalence test
+    per_task = paired["scope"] != "pooled"
+    assert (paired.loc[per_task, "outcome"] == "equivalent (±50)").all()
+    assert paired.loc[~per_task, "p_equivalent"].isna().all()
     assert main(["report", str(store_path), "--out", str(out), "--margin", "0"]) == 2
     assert "--margin must be a positive number of regret points, got 0.0" in capsys.readouterr().err
 

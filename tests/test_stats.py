@@ -3,113 +3,170 @@
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
-from tnasbench.report.hypotheses import h1, h2, h3
-from tnasbench.report.stats import friedman_nemenyi, paired_comparison, ranks, tost_p
+from tnasbench.report.anytime import checkpoints, declared_budgets, with_scores
+from tnasbench.report.hypotheses import RIVALS, h1, h2, h3
+from tnasbench.report.stats import blocks, friedman_nemenyi, paired_comparison, smallest_holm_p
 from tnasbench.report.tables import latex_escape, to_latex
 
-RIVALS = ("random-search", "botorch-ei", "botorch-ucb", "hebo", "bananas", "nasbowl")
+DATASETS = ("cifar10", "cifar100", "imagenet16-120")
+BUDGETS = (10, 25, 50, 100)
+DECLARED = [50, 100]
 
 
-def at_budgets(regret_of, datasets=("cifar10", "cifar100", "imagenet16-120"), budgets=(10, 100), seeds=range(5)):
-    """A regret frame where ``regret_of(searcher, dataset, budget, seed)`` gives each value."""
+def at_budgets(regret_of, datasets=DATASETS, budgets=BUDGETS, seeds=range(10), searchers=("tnas", *RIVALS)):
+    """A synthetic store's regrets: ``regret_of(searcher, dataset, budget, seed)``; every task spans 0..100."""
     rows = [
         (d, s, seed, b, regret_of(s, d, b, seed))
         for d in datasets
         for b in budgets
         for seed in seeds
-        for s in ("tnas", *RIVALS)
+        for s in searchers
     ]
-    return pd.DataFrame(rows, columns=["dataset", "searcher", "seed", "budget", "regret"])
+    frame = pd.DataFrame(rows, columns=["dataset", "searcher", "seed", "budget", "regret"])
+    return frame.assign(normalised_regret=frame["regret"] / 100, objective_regret=frame["regret"])
 
 
-def test_ranks_by_hand_with_a_tie():
+def test_checkpoints_and_declared_budgets_follow_the_suite_budget():
+    assert checkpoints(100) == [10, 25, 50, 100] and declared_budgets(100) == [50, 100]
+    assert checkpoints(30) == [3, 8, 15, 30] and declared_budgets(30) == [15, 30]
+    assert checkpoints(20)[-1] == 20 and checkpoints(1) == [1] and declared_budgets(1) == [1]
+
+
+def test_scores_by_hand_normalised_and_objective_regret():
     frame = pd.DataFrame(
-        [("c10", "a", 0, 10, 0.5), ("c10", "b", 0, 10, 0.5), ("c10", "c", 0, 10, 2.0)],
-        columns=["dataset", "searcher", "seed", "budget", "regret"],
+        {
+            "trial": ["a"] * 3,
+            "step": [1, 2, 3],
+            "epochs": [12, 200, 200],  # a low-fidelity look first: no full-fidelity incumbent yet
+            "objective": [99.0, 80.0, 85.0],
+            "regret": [9.0, 6.0, 4.0],
+            "optimum": [94.0] * 3,
+            "floor": [14.0] * 3,
+            "objective_optimum": [90.0] * 3,
+            "objective_floor": [10.0] * 3,
+            "ceiling": [93.0] * 3,
+        }
     )
-    got = ranks(frame).set_index("searcher")["rank"].to_dict()
-    assert got == {"a": 1.5, "b": 1.5, "c": 3.0}
+    scored = with_scores(frame)
+    assert scored["normalised_regret"].tolist() == pytest.approx([9 / 80, 6 / 80, 4 / 80])
+    assert np.isnan(scored["objective_regret"].iloc[0])
+    assert scored["objective_regret"].tolist()[1:] == [10.0, 5.0]
+    assert (scored["ceiling_regret"] == 1.0).all()
 
 
-def test_friedman_statistic_of_a_known_case():
-    # six blocks, the same strict order in each: mean ranks 1, 2, 3 and chi2 = 12N/(k(k+1)) sum R^2 - 3N(k+1) = 12
-    table = pd.DataFrame({"a": np.arange(6) * 0.1, "b": np.arange(6) * 0.1 + 1, "c": np.arange(6) * 0.1 + 2})
-    assert stats.friedmanchisquare(table.a, table.b, table.c).statistic == pytest.approx(12.0)
-    test = friedman_nemenyi(table)
-    assert test.mean_ranks == {"a": 1.0, "b": 2.0, "c": 3.0}
-    assert test.friedman_p == pytest.approx(stats.chi2.sf(12.0, 2))  # = exp(-6)
-    # Nemenyi CD = q_0.05(k=3) * sqrt(k(k+1)/(6N)) with q = 2.343 (Demšar 2006, Table 5)
-    assert test.critical_difference == pytest.approx(2.343 * np.sqrt(3 * 4 / 36), abs=1e-3)
-    assert friedman_nemenyi(table.iloc[:4]) is None  # autorank needs five blocks
-    assert friedman_nemenyi(table[["a", "b"]]) is None  # and three searchers for Friedman
+def test_omnibus_blocks_are_independent_runs_never_budgets():
+    frame = at_budgets(lambda s, d, b, seed: RIVALS.index(s) if s in RIVALS else 9.0)
+    table = blocks(frame, 100)
+    assert table.index.names == ["dataset", "seed"] and len(table) == 3 * 10  # not 3 datasets x 4 budgets
+    test = friedman_nemenyi(table, 100)
+    assert test.blocks == 30 and "N = 30 blocks = (dataset, seed) at 100 evaluations" in test.note
 
 
-def test_wilcoxon_holm_and_t_interval_by_hand():
-    frame = pd.DataFrame(
-        [("d", s, seed, 10, r) for seed in range(10) for s, r in (("ref", 0.0), ("x", 1.0 + seed), ("y", 0.0))],
-        columns=["dataset", "searcher", "seed", "budget", "regret"],
+def tnas_wins(margin=1.0):
+    return lambda s, d, b, seed: 0.0 if s == "tnas" else margin + seed + RIVALS.index(s)
+
+
+def test_h1_supported_when_tnas_wins_every_pooled_test_at_the_declared_budgets():
+    verdict = h1(at_budgets(tnas_wins()), DECLARED)
+    assert verdict.verdict == "supported", verdict.reasons
+    assert "Holm over rival × declared budget" in verdict.rule
+    assert "TNAS vs classic HPO: significantly better in 8 of 8 tests" in " ".join(verdict.reasons)
+
+
+def test_h1_is_not_won_by_a_warm_start_alone():
+    # better at 10 evaluations only (what any warm start gives), tied from 25 on: not shown at the declared budgets
+    verdict = h1(at_budgets(lambda s, d, b, seed: 0.0 if b > 10 or s == "tnas" else 1.0 + seed), DECLARED)
+    assert verdict.verdict == "inconclusive"
+    assert verdict.reasons[-1].startswith("no significant win over") and "random-search@50" in verdict.reasons[-1]
+
+
+def test_h1_not_supported_when_a_rival_is_better_at_any_checkpoint_or_on_one_task():
+    early = h1(
+        at_budgets(
+            lambda s, d, b, seed: (5.0 + seed if s == "tnas" else 0.0) if b == 10 else tnas_wins()(s, d, b, seed)
+        ),
+        DECLARED,
     )
-    table = paired_comparison(frame, "ref").set_index("searcher")
-    assert table.loc["x", "p"] == pytest.approx(2 / 2**10)  # exact two-sided: every difference positive
-    assert table.loc["x", "p_holm"] == pytest.approx(2 * 2 / 2**10)  # two comparisons, the smaller p doubled
-    assert table.loc["x", "outcome"] == "better"
-    assert table.loc["y", "p"] == 1.0 and table.loc["y", "outcome"] == "no significant difference"
-    # differences 1..10: mean 5.5, sd 3.028, t_0.975(9) = 2.262 -> 5.5 ± 2.166
-    assert table.loc["x", ["difference", "ci_low", "ci_high"]].tolist() == pytest.approx([5.5, 3.334, 7.666], abs=1e-3)
-    assert table.loc["y", ["ci_low", "ci_high"]].tolist() == [0.0, 0.0]
+    assert early.verdict == "not supported"
+    assert any("at 10 evaluations (pooled" in r for r in early.reasons)
+
+    def loses_one_task(s, d, b, seed):  # much better on two tasks, slightly but always worse on the third
+        if d == "imagenet16-120":
+            return 0.5 + 0.01 * seed if s == "tnas" else 0.0
+        return tnas_wins(20.0)(s, d, b, seed)
+
+    verdict = h1(at_budgets(loses_one_task), DECLARED)
+    assert verdict.verdict == "not supported"
+    assert any("(imagenet16-120;" in r for r in verdict.reasons)
 
 
-def test_equivalence_by_hand():
-    # differences ±0.1 over 10 pairs: mean 0, se = sd/sqrt(10) = 0.1054/3.162 = 0.0333
-    spread = pd.Series([-0.1, 0.1] * 5)
-    se = spread.std() / np.sqrt(10)
-    assert tost_p(spread, 0.1) == pytest.approx(stats.t.sf(0.1 / se, 9))  # t = 3.0 -> 0.0075
-    assert tost_p(spread, 0.05) > 0.05  # the 90% interval (±0.061) reaches past ±0.05
-    assert tost_p(spread + 0.08, 0.1) > 0.05  # shifted towards the edge: not shown inside
-    assert tost_p(pd.Series([0.0] * 4), 0.1) == 0.0 and tost_p(pd.Series([0.2] * 4), 0.1) == 1.0
-    assert np.isnan(tost_p(pd.Series([0.0]), 0.1))
-
-    frame = pd.DataFrame(
-        [("d", s, seed, 10, r) for seed in range(10) for s, r in (("ref", 1.0), ("x", 1.0 + spread[seed]), ("y", 3.0))],
-        columns=["dataset", "searcher", "seed", "budget", "regret"],
-    )
-    table = paired_comparison(frame, "ref", margin=0.1).set_index("searcher")
-    assert table.loc["x", "outcome"] == "equivalent (±0.1)"
-    assert table.loc["y", "outcome"] == "better"  # regret 2 points higher: neither equivalent nor tied
-    assert "p_equivalent_holm" not in paired_comparison(frame, "ref").columns  # no margin, no TOST
+def test_h1_says_when_the_design_cannot_show_it():
+    # 2 tasks x 3 seeds = 6 pairs per test, 6 rivals x 2 budgets = 12 tests: Holm's floor is 12 * 2/2^6 = 0.375
+    verdict = h1(at_budgets(tnas_wins(), datasets=DATASETS[:2], seeds=range(3)), DECLARED)
+    assert verdict.verdict == "cannot be shown"
+    assert "cannot be shown with 6 pairs over 12 tests" in verdict.reasons[-1] and "0.375" in verdict.reasons[-1]
+    assert smallest_holm_p(9, 24) == pytest.approx(24 * 2 / 512)  # nb201-paper: 3 seeds x 3 tasks, 24 tests
 
 
-def test_h1_and_h3_flip_when_the_data_flip():
-    def tnas_best(s, d, b, seed):
-        return 0.0 if s == "tnas" else 1.0 + seed + RIVALS.index(s)
-
-    def tnas_worst(s, d, b, seed):
-        return 10.0 + seed if s == "tnas" else 1.0 + RIVALS.index(s)
-
-    good, bad = at_budgets(tnas_best), at_budgets(tnas_worst)
-    assert h1(good).verdict == "supported"
-    assert h1(bad).verdict == "not supported"
-    assert h3(ranks(good)).verdict == "supported"
-    one_missing = good[~((good["dataset"] == "cifar100") & (good["searcher"] == "hebo"))]
-    assert h3(ranks(one_missing), set(good["dataset"])).verdict == "inconclusive"
-    assert h3(ranks(bad)).verdict == "not supported"
+def test_h1_needs_every_rival_and_tnas():
+    good = at_budgets(tnas_wins())
     partial = good[good["searcher"].isin(["tnas", "random-search", "bananas"])]
-    assert h1(partial).verdict == "inconclusive"  # wins over two rivals do not make the whole claim
-    assert "not in the store: botorch-ei, botorch-ucb, hebo, nasbowl" in " ".join(h1(partial).reasons)
+    verdict = h1(partial, DECLARED)
+    assert verdict.verdict == "inconclusive"  # wins over two rivals do not make the whole claim
+    assert "not in the store: botorch-ei, botorch-ucb, hebo, nasbowl" in " ".join(verdict.reasons)
+    assert h1(good[good["searcher"] != "tnas"], DECLARED).verdict == "inconclusive"
 
 
-def test_h1_without_tnas_is_inconclusive():
-    frame = at_budgets(lambda s, d, b, seed: 1.0)
-    assert h1(frame[frame["searcher"] != "tnas"]).verdict == "inconclusive"
+FIVE_TASKS = ("a", "b", "c", "d", "e")
+
+
+def test_h3_supported_and_not_supported_over_five_tasks():
+    assert h3(at_budgets(tnas_wins(), datasets=FIVE_TASKS), DECLARED).verdict == "supported"
+    worst = at_budgets(lambda s, d, b, seed: 50.0 if s == "tnas" else 1.0 + RIVALS.index(s), datasets=FIVE_TASKS)
+    assert h3(worst, DECLARED).verdict == "not supported"
+
+
+def test_h3_counts_ties_as_ties():
+    tied = at_budgets(lambda s, d, b, seed: 0.0 if s in ("tnas", "hebo") else 5.0, datasets=FIVE_TASKS)
+    verdict = h3(tied, DECLARED)
+    assert verdict.verdict == "not supported"
+    assert "best mean rank alone in 0 of 10" in verdict.reasons[0] and "ties for best in 10" in verdict.reasons[0]
+
+
+def test_h3_needs_five_tasks_and_every_task_ranked():
+    three = h3(at_budgets(tnas_wins()), DECLARED)
+    assert three.verdict == "inconclusive" and "consistency needs at least 5" in three.reasons[-1]
+    good = at_budgets(tnas_wins(), datasets=FIVE_TASKS)
+    one_missing = good[~((good["dataset"] == "b") & (good["searcher"] == "hebo"))]
+    assert h3(one_missing, DECLARED, set(FIVE_TASKS)).verdict == "inconclusive"
+
+
+def test_h3_leaves_out_tnas_ablations():
+    frame = at_budgets(
+        lambda s, d, b, seed: {"tnas": 1.0, "tnas-onehot": 0.0}[s] if s.startswith("tnas") else 2.0,
+        datasets=FIVE_TASKS,
+        searchers=("tnas", "tnas-onehot", *RIVALS),
+    )
+    assert h3(frame, DECLARED).verdict == "supported"
+
+
+def test_paired_tests_run_per_task_and_pooled_on_normalised_regret():
+    frame = at_budgets(tnas_wins(), searchers=("tnas", "random-search"))
+    table = paired_comparison(frame, "tnas")
+    assert set(table["scope"]) == {*DATASETS, "pooled"}
+    pooled = table[(table["scope"] == "pooled") & (table["budget"] == 100)].iloc[0]
+    assert pooled["pairs"] == 30 and pooled["value"] == "normalised_regret"
+    assert pooled["difference"] == pytest.approx(np.mean([1.0 + seed for seed in range(10)]) / 100)
+    per_task = table[table["scope"] == "cifar10"].iloc[0]
+    assert per_task["pairs"] == 10 and per_task["value"] == "regret"
 
 
 def test_h2_compares_cost_and_accuracy_and_flips():
-    def final(tnas_cost):
+    def final(tnas_cost, kind="estimated + measured"):
         return pd.DataFrame(
             [
-                ("cifar10", "tnas", 94.37, tnas_cost, "estimated"),
+                ("cifar10", "tnas", 94.37, tnas_cost, kind),
                 ("cifar10", "gdas", 93.6, 0.3 * 86400, "measured"),
             ],
             columns=["dataset", "searcher", "accuracy", "cost_seconds", "cost_kind"],
@@ -118,7 +175,8 @@ def test_h2_compares_cost_and_accuracy_and_flips():
     assert h2(final(0.4 * 86400)).verdict == "supported"
     cheap_loses = h2(final(4.3 * 86400))
     assert cheap_loses.verdict == "not supported"
-    assert "estimated" in cheap_loses.reasons[0] and "measured" in cheap_loses.reasons[0]
+    assert "estimated + measured" in cheap_loses.reasons[0] and "unlike costs" in cheap_loses.reasons[0]
+    assert "measured with measured" in h2(final(0.4 * 86400, "measured")).reasons[0]
     assert h2(final(1.0)[lambda f: f.searcher == "tnas"]).verdict == "inconclusive"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -35,3 +37,30 @@ def exact_posterior(
         reduced = torch.linalg.solve_triangular(factor, cross.T, upper=False)
         variances.append((kernel(chunk, diag=True) - reduced.pow(2).sum(0)).clamp_min(1e-12))
     return torch.cat(means), torch.cat(variances)
+
+
+def matern52(kernel: nn.Module, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+    """gpytorch's ``ScaleKernel(MaternKernel(nu=2.5))`` between ``x1`` and ``x2`` as a plain tensor, with the
+    same centring and distance clamp, without its lazy-tensor dispatch (which costs more than the maths here)."""
+    base = kernel.base_kernel
+    if base.nu != 2.5 or (base.ard_num_dims or 1) > 1:
+        raise ValueError("matern52 expects ScaleKernel(MaternKernel(nu=2.5)) without ARD")
+    centre = x1.mean(dim=0, keepdim=True)
+    a, b = (x1 - centre) / base.lengthscale, (x2 - centre) / base.lengthscale
+    squared = a.pow(2).sum(-1, keepdim=True) - 2 * a @ b.T + b.pow(2).sum(-1)
+    distance = squared.clamp_min(1e-30).sqrt()
+    root5 = 5.0**0.5 * distance
+    return kernel.outputscale * (1 + root5 + root5.pow(2) / 3) * torch.exp(-root5)
+
+
+def exact_nll(
+    mean: nn.Module, kernel: nn.Module, noise: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+) -> torch.Tensor:
+    """Negative exact marginal log likelihood per point of ``y`` at ``x`` (gpytorch's
+    ``ExactMarginalLogLikelihood``, negated; its value and gradient), from one Cholesky factor."""
+    n = len(x)
+    covariance = matern52(kernel, x, x) + noise * torch.eye(n, dtype=x.dtype, device=x.device)
+    factor = torch.linalg.cholesky(covariance)
+    whitened = torch.linalg.solve_triangular(factor, (y - mean(x)).unsqueeze(-1), upper=False)
+    log_det = 2 * factor.diagonal().log().sum()
+    return 0.5 * (whitened.pow(2).sum() + log_det + n * math.log(2 * math.pi)) / n

@@ -66,3 +66,32 @@ def test_onehot_encoder_codes_cells_by_their_ops():
         codes = OneHotEncoder(hidden=32, latent=8)(types, adjacency)
     assert codes.shape == (15625, 8)
     assert len(torch.unique(codes.round(decimals=5), dim=0)) == 15625
+
+
+def _reference_codes(encoder, types, adjacency):
+    """D-VAE's recurrences cell by cell, node by node, with no sharing: what the encoder must compute."""
+    onehot = torch.nn.functional.one_hot(types, encoder.num_types).float()
+
+    def run(order, links, cell, message):
+        states = {}
+        for v in order:
+            preds = [u for u in order if links[u, v]]
+            incoming = sum((message(states[u]) for u in preds), torch.zeros(encoder.hidden))
+            states[v] = cell(onehot[v].unsqueeze(0), incoming.unsqueeze(0)).squeeze(0)
+        return states[order[-1]]
+
+    n = len(types)
+    ahead = run(list(range(n)), adjacency, encoder.forward_cell, encoder.forward_sum)
+    back = run(list(range(n - 1, -1, -1)), adjacency.T, encoder.backward_cell, encoder.backward_sum)
+    return encoder.project(torch.cat([ahead, back]))
+
+
+def test_graph_encoder_shares_states_without_changing_the_function():
+    torch.manual_seed(0)
+    types, adjacency = cell_graphs(nb201_space())
+    encoder = DagGruEncoder(hidden=16, latent=8)
+    cells = torch.randperm(len(types))[:40]
+    with torch.no_grad():
+        batched = encoder(types[cells], adjacency)
+        one_by_one = torch.stack([_reference_codes(encoder, types[c], adjacency) for c in cells])
+    torch.testing.assert_close(batched, one_by_one, atol=1e-5, rtol=1e-5)

@@ -67,3 +67,27 @@ def test_meta_training_reaches_the_dataset_encoder():
     before = [w.detach().clone() for w in model.data_encoder.parameters()]
     inner_loop(model, _graphs(), _task(features=features), SMALL, np.random.default_rng(0))
     assert any(not torch.equal(a, b) for a, b in zip(before, model.data_encoder.parameters(), strict=True))
+
+
+def test_plain_nll_equals_gpytorchs_marginal_likelihood_and_its_gradient():
+    import gpytorch
+
+    from tnasbench.gp import exact_nll
+
+    torch.manual_seed(0)
+    model = DeepKernelSurrogate(SMALL, use_data=False)
+    with torch.no_grad():
+        model.gp.kernel.base_kernel.lengthscale = 1.7
+        model.gp.kernel.outputscale = 0.6
+        model.likelihood.noise = 0.03
+        model.gp.mean.constant.fill_(0.2)
+    x = torch.randn(40, 8, dtype=torch.float64, requires_grad=True)
+    y = torch.sin(x.detach().sum(1))
+    model.gp.train(), model.likelihood.train()
+    model.gp.set_train_data(x, y, strict=False)
+    reference = -gpytorch.mlls.ExactMarginalLogLikelihood(model.likelihood, model.gp)(model.gp(x), y)
+    ours = exact_nll(model.gp.mean, model.gp.kernel, model.likelihood.noise.squeeze(), x, y)
+    weights = [x, *model.gp.parameters(), *model.likelihood.parameters()]
+    for a, b in zip(torch.autograd.grad(reference, weights), torch.autograd.grad(ours, weights), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(ours, reference, rtol=1e-12, atol=0)

@@ -75,11 +75,36 @@ def test_bad_parameter_fails_the_trial_with_a_hint():
     assert "unknown parameter 'acqusition' (did you mean 'acquisition'?)" in outcome.error
 
 
-def test_cached_meta_training_is_reused():
-    first = get_searcher("tnas")(**FAST)
-    first.setup(nb201_space(), build_context(conformance_spec("tnas", FAST, 0, 5, dataset="imagenet16-120")), 0)
-    second = get_searcher("tnas")(**FAST)
-    second.setup(nb201_space(), build_context(conformance_spec("tnas", FAST, 1, 5, dataset="imagenet16-120")), 1)
-    assert second.describe()["cache"] == "hit"
-    for a, b in zip(first.model.parameters(), second.model.parameters(), strict=True):
+def _set_up(seed, params=FAST):
+    searcher = get_searcher("tnas")(**params)
+    spec = conformance_spec("tnas", params, seed, 5, dataset="imagenet16-120")
+    searcher.setup(nb201_space(), build_context(spec), seed)
+    return searcher
+
+
+def test_cached_meta_training_is_reused_by_the_same_seed_only():
+    first, again, other = _set_up(0), _set_up(0), _set_up(1)
+    assert again.describe()["cache"] == "hit"
+    for a, b in zip(first.model.parameters(), again.model.parameters(), strict=True):
         assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+    # another trial seed is another replicate: its own meta-training, recorded in the store's facts
+    assert other.describe()["config"]["meta_seed"] != first.describe()["config"]["meta_seed"]
+    assert other.describe()["cache_key"] != first.describe()["cache_key"]
+    assert not all(
+        np.array_equal(a.detach().numpy(), b.detach().numpy())
+        for a, b in zip(first.model.parameters(), other.model.parameters(), strict=True)
+    )
+
+
+def test_a_fixed_meta_seed_shares_one_meta_training_across_seeds():
+    fixed = FAST | {"meta_seed": 7}
+    assert _set_up(0, fixed).describe()["config"]["meta_seed"] == 7
+    assert _set_up(1, fixed).describe()["cache"] == "hit"
+
+
+def test_two_seeds_of_default_tnas_are_two_replicates():
+    """At the default sizes (not the tests' small ones) the trial seed reaches meta-training, so two seeds give
+    two trajectories on the deterministic, noise-free table where the shared meta seed gave one."""
+    runs = [run_trial(conformance_spec("tnas", {"meta_steps": 40}, seed, 8, "imagenet16-120")) for seed in (0, 1)]
+    assert all(r.error is None for r in runs), [r.error for r in runs]
+    assert [o.arch for o in runs[0].observations] != [o.arch for o in runs[1].observations]

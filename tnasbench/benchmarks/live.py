@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from tnasbench.benchmarks.images import ImageData, load_images
-from tnasbench.benchmarks.protocol import Evaluation, Result
+from tnasbench.benchmarks.protocol import Evaluation, Result, Scale
 from tnasbench.benchmarks.tables import data_home
 from tnasbench.errors import TnasbenchError
 from tnasbench.seeding import derive_seed
@@ -179,6 +179,10 @@ class LiveBenchmark:
     def optimum(self) -> float:
         """The space is not enumerated live, so regret is measured from 100% (it is the test error)."""
         return 100.0
+
+    def scale(self) -> Scale:
+        """Accuracies run from 0 to 100%; the best cell of the space is unknown, so the ceiling too."""
+        return Scale(100.0, 0.0, 100.0, 0.0, math.nan)
 
     def signature(self) -> dict[str, str]:
         return {"dataset": self.dataset, "config": self.config.to_json()}

@@ -34,6 +34,22 @@ class Evaluation:
     reported: float  # the report metric (e.g. test accuracy) of the same cell
 
 
+@dataclass(frozen=True)
+class Scale:
+    """Where regret is measured from on both metrics, so scores compare across tasks.
+
+    ``optimum``/``floor``: best and worst report value over the space; ``objective_optimum``/
+    ``objective_floor`` the same for the metric searchers see; ``ceiling``: the report value of
+    the objective's best cell (a search that finds it still has ``optimum - ceiling`` regret).
+    """
+
+    optimum: float
+    floor: float
+    objective_optimum: float
+    objective_floor: float
+    ceiling: float
+
+
 class Benchmark(Protocol):
     dataset: str
     objective: str  # metric searchers see
@@ -46,6 +62,10 @@ class Benchmark(Protocol):
 
     def optimum(self) -> float:
         """Best value of the report metric over the whole space (regret is measured from it)."""
+        ...
+
+    def scale(self) -> Scale:
+        """Best and worst values of both metrics, and the ceiling (see ``Scale``)."""
         ...
 
     def signature(self) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tnasbench.benchmarks.protocol import Evaluation, Result
+from tnasbench.benchmarks.protocol import Evaluation, Result, Scale
 from tnasbench.benchmarks.tables import COST_OF, METRICS, load_table
 from tnasbench.errors import TnasbenchError
 from tnasbench.space import Arch, nb201_space
@@ -67,6 +67,15 @@ class TabularBenchmark:
 
     def optimum(self) -> float:
         return max(self._reported)
+
+    def scale(self) -> Scale:
+        objective = self.table.column(self.objective)
+        best = int(np.argmax(objective))
+        reported = np.asarray(self._reported)
+        return Scale(
+            float(reported.max()), float(reported.min()), float(objective[best]), float(objective.min()),
+            float(reported[best]),
+        )  # fmt: skip
 
     def signature(self) -> dict[str, str]:
         sig = self.table.signature()

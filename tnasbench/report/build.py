@@ -8,12 +8,21 @@ from pathlib import Path
 import pandas as pd
 
 from tnasbench.errors import TnasbenchError
-from tnasbench.report.anytime import final_regret_table, final_trials, markdown_table, regret_curves
+from tnasbench.report.anytime import (
+    SCALE,
+    declared_budgets,
+    final_regret_table,
+    final_trials,
+    markdown_table,
+    regret_curves,
+    trial_budgets,
+)
 from tnasbench.report.figures import (
     plot_accuracy_vs_cost,
     plot_critical_difference,
     plot_rank_over_budget,
     plot_regret,
+    plot_regret_vs_cost,
 )
 from tnasbench.report.html import write_index
 from tnasbench.report.hypotheses import TNAS, Verdict, h1, h2, h3
@@ -25,9 +34,11 @@ from tnasbench.report.stats import (
     regret_at_budgets,
     summary_with_ci,
 )
-from tnasbench.report.tables import table1, table2, to_latex
+from tnasbench.report.tables import table1, table2, task_scales, to_latex
 from tnasbench.space import nb201_space
 from tnasbench.store import Store
+
+CD_FRACTIONS = (0.25, 0.5, 1.0)  # a critical-difference diagram at each of these shares of the budget
 
 
 def data_signatures(trials: pd.DataFrame) -> dict[str, str]:
@@ -46,19 +57,34 @@ def data_signatures(trials: pd.DataFrame) -> dict[str, str]:
 
 def trial_facts(trials: pd.DataFrame) -> pd.DataFrame:
     """Per trial (parsed once, not per observation): its searcher's recorded facts, whether it was a
-    one-shot search, and whether its cost is measured (real training, a timed search) or estimated."""
+    one-shot search, whether its evaluation cost is measured (real training, a timed search) or estimated,
+    the task's scale, and the searcher's own measured compute (setup, ask/tell, meta-training)."""
     info = [json.loads(text) if isinstance(text, str) else {} for text in trials["searcher_info"]]
     measured = [
         i.get("cost_kind") == "measured" or b == "nb201-live" for i, b in zip(info, trials["benchmark"], strict=True)
     ]
-    return pd.DataFrame(
+    compute = [i.get("compute", {}) for i in info]
+    facts = pd.DataFrame(
         {
             "trial": trials["key"],
             "one_shot": [bool(i.get("one_shot")) for i in info],
             "cost_kind": ["measured" if m else "estimated" for m in measured],
+            "setup_seconds": [c.get("setup_seconds", 0.0) for c in compute],
+            "ask_tell_seconds": [c.get("ask_tell_seconds", 0.0) for c in compute],
+            "meta_seconds": [float(i.get("meta_seconds", 0.0)) for i in info],
+            "meta_cache_hit": [i.get("cache") == "hit" for i in info],
+            "meta_key": [i.get("cache_key") for i in info],
             "info": info,
         }
     )
+    for column in SCALE:
+        facts[column] = [i.get("scale", {}).get(column, float("nan")) for i in info]
+    # meta-training counted whole in every trial that used it (a cache hit paid it elsewhere), and amortised
+    facts["searcher_seconds"] = facts["setup_seconds"] + facts["ask_tell_seconds"]
+    facts["searcher_seconds"] += facts["meta_seconds"].where(facts["meta_cache_hit"], 0.0)
+    sharing = facts.groupby("meta_key")["trial"].transform("size").where(facts["meta_key"].notna(), 1)
+    facts["meta_amortised_seconds"] = facts["meta_seconds"] / sharing
+    return facts
 
 
 def _status_lines(trials: pd.DataFrame) -> list[str]:
@@ -78,8 +104,14 @@ def _status_lines(trials: pd.DataFrame) -> list[str]:
 
 
 def _verdict_lines(verdict: Verdict) -> list[str]:
-    return [f"### {verdict.hypothesis}: {verdict.verdict}", "", f"*{verdict.claim}.*", ""] + [
-        f"- {reason}" for reason in verdict.reasons
+    return [
+        f"### {verdict.hypothesis}: {verdict.verdict}",
+        "",
+        f"*{verdict.claim}.*",
+        "",
+        f"Rule (fixed before the data): {verdict.rule}",
+        "",
+        *[f"- {reason}" for reason in verdict.reasons],
     ]
 
 
@@ -89,16 +121,17 @@ def build_report(
     """Write report.md, index.html, CSV/Markdown/LaTeX tables and PNG/SVG figures for a store.
 
     ``reference``: the searcher every other one is paired against (default ``tnas`` when stored);
-    ``margin``: regret points within which a paired difference counts as equivalent (TOST).
+    ``margin``: regret points within which a per-task paired difference counts as equivalent (TOST).
+    Everything is checked before the first file is written, so a refused report leaves nothing behind.
     """
     if margin is not None and not margin > 0:
         raise TnasbenchError(f"--margin must be a positive number of regret points, got {margin}: try --margin 0.25")
     store = Store(store_path)
     trials, observations = store.progress(), store.observations()
     store.close()
+    signatures = data_signatures(trials)
     observations = observations[observations["trial"].isin(trials.loc[trials["status"] == "done", "key"])]
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     title = f"# tnasbench report: {', '.join(sorted(trials['suite'].unique())) or 'empty store'}"
     lines = [title, "", f"Store `{Path(store_path).name}`: " + _status_lines(trials)[0], *_status_lines(trials)[1:], ""]
     if observations.empty:
@@ -106,7 +139,7 @@ def build_report(
         return _write(out, lines, trials, [])
 
     facts = trial_facts(trials)
-    observations = observations.merge(facts[["trial", "one_shot", "cost_kind"]], on="trial", how="left")
+    observations = observations.merge(facts[["trial", "one_shot", "cost_kind", *SCALE]], on="trial", how="left")
     one_shot = observations[observations["one_shot"]]
     anytime = observations[~observations["one_shot"]]  # a one-shot search has one result, no trajectory
     if anytime.empty:
@@ -114,10 +147,6 @@ def build_report(
         anytime = observations
     curves = regret_curves(anytime)
     at_budgets = regret_at_budgets(curves)
-    summary = summary_with_ci(at_budgets)
-    rank_table = ranks(at_budgets)
-    rank_test = friedman_nemenyi(blocks(at_budgets))
-    final = final_trials(observations)
     present = set(at_budgets["searcher"])
     if reference is not None and reference not in present:
         raise TnasbenchError(
@@ -128,16 +157,25 @@ def build_report(
         raise TnasbenchError(
             f"--margin needs a paired comparison, and {store_path} has no {TNAS} trials: add --reference NAME"
         )
+    final_budget = int(trial_budgets(curves).max())
+    declared = declared_budgets(final_budget)
+    cd_budgets = sorted({b for b in at_budgets["budget"].unique() if b >= min(CD_FRACTIONS) * final_budget})
+    rank_tests = [t for b in cd_budgets if (t := friedman_nemenyi(blocks(at_budgets, b), int(b))) is not None]
+    summary, rank_table = summary_with_ci(at_budgets), ranks(at_budgets)
+    final = _with_search_cost(final_trials(observations), facts)
     paired = paired_comparison(at_budgets, reference, margin) if reference else None
-    verdicts = [h1(at_budgets), h2(final), h3(rank_table, set(at_budgets["dataset"]))]
-    first, second = table1(summary), table2(final)
+    verdicts = [h1(at_budgets, declared), h2(final), h3(at_budgets, declared, set(at_budgets["dataset"]))]
+    first, second, scales = table1(summary), table2(final), task_scales(final)
 
+    out.mkdir(parents=True, exist_ok=True)
     files = {
         "final_regret.csv": final_regret_table(observations),
         "anytime_regret.csv": summary,
         "ranks.csv": rank_table,
         "table1.csv": first,
         "table2.csv": second,
+        "task_scales.csv": scales,
+        "searcher_compute.csv": _compute_table(final),
     }
     if paired is not None:
         files["paired.csv"] = paired.assign(reference=reference)
@@ -146,25 +184,34 @@ def build_report(
     (out / "table1.tex").write_text(to_latex(first, "Anytime regret (mean ± std over seeds)"))
     (out / "table2.tex").write_text(to_latex(second, "Final accuracy and search cost"))
     verdict_rows = [
-        {"hypothesis": v.hypothesis, "verdict": v.verdict, "reasons": " | ".join(v.reasons)} for v in verdicts
+        {"hypothesis": v.hypothesis, "verdict": v.verdict, "rule": v.rule, "reasons": " | ".join(v.reasons)}
+        for v in verdicts
     ]
     pd.DataFrame(verdict_rows).to_csv(out / "verdicts.csv", index=False)
 
-    figures = [*plot_regret(curves, out), *plot_regret(curves, out, x="cumulative_cost")]
+    figures = [*plot_regret(curves, out), *plot_regret_vs_cost(curves, out)]
     if not rank_table.empty:
         figures += plot_rank_over_budget(rank_table, out)
-    cd = plot_critical_difference(rank_test, out) if rank_test else "no omnibus test"
-    figures += cd if isinstance(cd, list) else []
+    diagrams = [plot_critical_difference(test, out) for test in rank_tests]
+    figures += [f for d in diagrams if isinstance(d, list) for f in d]
     figures += plot_accuracy_vs_cost(final, out)
 
     metrics = observations[["dataset", "objective_metric", "report_metric"]].drop_duplicates().sort_values("dataset")
     lines += [
         "Regret = optimum of the report metric − report metric of the incumbent, the incumbent being the best "
-        "cell by the objective the searcher saw.",
+        "cell by the objective the searcher saw; objective regret = the searched metric's optimum − the "
+        "incumbent's searched value. Normalised regret = regret / (optimum − floor) of the task, 0 at its best "
+        "cell and 1 at its worst: only normalised regret is pooled across tasks. The ceiling is the report value "
+        "of the searched metric's best cell: a search that finds that cell still has the ceiling regret.",
         "",
         "| dataset | searchers saw | report scores |",
         "| --- | --- | --- |",
         *[f"| {r.dataset} | {r.objective_metric} | {r.report_metric} |" for r in metrics.itertuples()],
+        "",
+        scales.to_markdown(index=False),
+        "",
+        f"Checkpoints: 10/25/50/100% of each trial's budget; verdicts are judged at the declared budgets "
+        f"{', '.join(map(str, declared))} (the final budget and its half).",
         "",
         "## Hypotheses (verdicts computed from the data)",
         "",
@@ -175,11 +222,16 @@ def build_report(
         "",
         "## Table 2: final accuracy and search cost",
         "",
-        "Search cost: *estimated* = sum over evaluated cells of the table's training time (a tabular run costs "
-        "nothing real); *measured* = wall clock of real training or a one-shot search. Published figures: TNAS "
-        "(ICLR 2023) Table 2, ± = 95% t-interval over 3 seeds.",
+        "Search cost = evaluation cost + the searcher's own measured compute (set-up with its whole "
+        "meta-training, ask and tell). Evaluation cost: *estimated* = sum over evaluated cells of the table's "
+        "training time (a tabular run costs nothing real); *measured* = wall clock of real training or a one-shot "
+        "search. Published figures: TNAS (ICLR 2023) Table 2, ± = 95% t-interval over 3 seeds.",
         "",
         second.to_markdown(index=False),
+        "",
+        "## The searchers' own compute (measured)",
+        "",
+        files["searcher_compute.csv"].to_markdown(index=False, floatfmt=".3g"),
         "",
         "## Final regret",
         "",
@@ -189,7 +241,7 @@ def build_report(
         *_paired_lines(paired, reference, margin),
         "## Ranks and critical differences",
         "",
-        *_rank_lines(rank_test, cd),
+        *_rank_lines(rank_tests, diagrams, cd_budgets),
         "",
         *[f"![{f.stem}]({f.name})" for f in figures if f.suffix == ".png"],
         "",
@@ -197,7 +249,7 @@ def build_report(
         "",
         "Data checksums (sha256 prefixes of the table columns) per dataset:",
         "",
-        *[f"- {d}: `{s}`" for d, s in sorted(data_signatures(trials).items())],
+        *[f"- {d}: `{s}`" for d, s in sorted(signatures.items())],
         "",
         "```",
         json.dumps(_provenance(trials), indent=1, sort_keys=True),
@@ -213,6 +265,33 @@ def build_report(
             "",
         ]
     return _write(out, lines, trials, figures)
+
+
+def _with_search_cost(final: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """Final trials whose ``cost_seconds`` is the whole search cost: evaluations plus the searcher's compute."""
+    columns = ["trial", "searcher_seconds", "setup_seconds", "ask_tell_seconds", "meta_seconds",
+               "meta_amortised_seconds"]  # fmt: skip
+    final = final.merge(facts[columns], on="trial", how="left").fillna({c: 0.0 for c in columns[1:]})
+    kind = final["cost_kind"].where(final["cost_kind"] == "measured", "estimated + measured")
+    return final.assign(
+        evaluation_seconds=final["cost_seconds"],
+        cost_seconds=final["cost_seconds"] + final["searcher_seconds"],
+        cost_kind=kind.where(final["searcher_seconds"] > 0, final["cost_kind"]),
+    )
+
+
+def _compute_table(final: pd.DataFrame) -> pd.DataFrame:
+    """Mean seconds per trial of the searcher's own work, per dataset and searcher."""
+    columns = {
+        "setup_seconds": "set-up (s)",
+        "meta_seconds": "meta-training, whole (s)",
+        "meta_amortised_seconds": "meta-training, amortised (s)",
+        "ask_tell_seconds": "ask + tell (s)",
+        "searcher_seconds": "searcher total (s)",
+        "evaluation_seconds": "evaluations (s)",
+    }
+    table = final.groupby(["dataset", "searcher"])[list(columns)].mean().reset_index()
+    return table.rename(columns=columns)
 
 
 def _one_shot_lines(one_shot: pd.DataFrame, info_of: dict[str, dict]) -> list[str]:
@@ -235,10 +314,12 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: fl
     table = pd.DataFrame(
         {
             "budget": paired["budget"],
+            "scope": paired["scope"],
             "searcher": paired["searcher"],
             "pairs": paired["pairs"],
-            "regret difference [95% CI]": [
-                f"{r.difference:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]" for r in paired.itertuples()
+            "difference [95% CI]": [
+                f"{r.difference:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}]" + (" (norm.)" if r.scope == "pooled" else "")
+                for r in paired.itertuples()
             ],
             "p (Holm)": paired["p_holm"].map("{:.3g}".format),
         }
@@ -250,17 +331,19 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: fl
         []
         if margin is None
         else [
-            f"Equivalence (`--margin {margin:g}`): two one-sided paired t-tests (TOST) that the mean difference lies "
-            f"inside ±{margin:g} regret points, Holm-corrected; significant exactly when the 90% t-interval lies "
-            "inside the margin. A row that is not equivalent and not significantly different is inconclusive.",
+            f"Equivalence (`--margin {margin:g}`): two one-sided paired t-tests (TOST) per task that the mean "
+            f"difference lies inside ±{margin:g} regret points, Holm-corrected; significant exactly when the 90% "
+            "t-interval lies inside the margin. A row that is not equivalent and not significantly different is "
+            "inconclusive.",
             "",
         ]
     )
     return [
         f"## Paired comparison with {reference}",
         "",
-        f"Difference = other − {reference} regret, paired over (dataset, seed): positive means {reference} did "
-        "better. Wilcoxon signed-rank, Holm-corrected over every row (`--reference` picks another searcher).",
+        f"Difference = other − {reference}: positive means {reference} did better. Per task in regret points, "
+        "paired over seeds; `pooled` over every (task, seed) pair in normalised regret (norm.). Wilcoxon "
+        "signed-rank, Holm-corrected over every row (`--reference` picks another searcher).",
         "",
         *equivalence,
         table.to_markdown(index=False),
@@ -268,18 +351,24 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: fl
     ]
 
 
-def _rank_lines(test, cd) -> list[str]:
-    if test is None:
-        return ["No Friedman test: it needs 3 searchers or more and 5 complete (dataset, budget) blocks."]
-    ranks_text = ", ".join(f"{s} {r:.2f}" for s, r in sorted(test.mean_ranks.items(), key=lambda item: item[1]))
+def _rank_lines(tests: list, diagrams: list, budgets: list[int]) -> list[str]:
+    if not tests:
+        return [
+            f"No Friedman test at {', '.join(map(str, budgets)) or 'any budget'} evaluations: it needs 3 searchers "
+            "or more and 5 complete (dataset, seed) blocks."
+        ]
     lines = [
-        f"Friedman test over {test.note}: p = {test.friedman_p:.3g}.",
-        f"Mean ranks (1 = best): {ranks_text}.",
+        "Blocks are independent runs: one per (dataset, seed) at one budget (budgets of a run are nested, so "
+        "each budget gets its own test and diagram).",
+        "",
     ]
-    if test.critical_difference is not None:
-        lines.append(f"Nemenyi critical difference: {test.critical_difference:.2f}.")
-    if isinstance(cd, str):
-        lines.append(f"Critical-difference diagram: {cd}.")
+    for test, diagram in zip(tests, diagrams, strict=True):
+        ranks_text = ", ".join(f"{s} {r:.2f}" for s, r in sorted(test.mean_ranks.items(), key=lambda item: item[1]))
+        cd = f"; Nemenyi critical difference {test.critical_difference:.2f}" if test.critical_difference else ""
+        lines.append(f"- {test.budget} evaluations, {test.note}: Friedman p = {test.friedman_p:.3g}{cd}.")
+        lines.append(f"  Mean ranks (1 = best): {ranks_text}.")
+        if isinstance(diagram, str):
+            lines.append(f"  Critical-difference diagram: {diagram}.")
     return lines
 
 

@@ -1,4 +1,4 @@
-"""Report figures (seaborn/matplotlib, written as PNG and SVG)."""
+"""Report figures (seaborn/matplotlib, PNG and SVG): one style per searcher, families share a hue."""
 
 from __future__ import annotations
 
@@ -11,13 +11,38 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from autorank import plot_stats  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
+from scipy import stats  # noqa: E402
 
 from tnasbench.report.stats import RankTest  # noqa: E402
 
 plt.rcParams["svg.hashsalt"] = "tnasbench"  # stable element ids: regenerated figures are byte-identical
+DASHES = ["-", "--", ":", "-."]
+MARKERS = ["o", "s", "^", "D", "v", "P"]
+FAMILIES = ("tnas", "botorch", "transfer", "rgpe", "fsbo", "metad2a", "hebo", "bananas", "nasbowl",
+            "regularized-evolution", "local-search", "random-search", "gdas", "drnas", "setn", "pc-darts")  # fmt: skip
+
+
+def family(label: str) -> str:
+    """The family a searcher label belongs to (its name's first part for tnas-*, botorch-*, ...)."""
+    return next((f for f in FAMILIES if label == f or label.startswith(f"{f}-")), label)
+
+
+def styles(labels: list[str]) -> dict[str, dict]:
+    """Colour, dash and marker per label: one hue per family, variants told apart by dash and marker."""
+    labels = sorted(labels)
+    families = sorted({family(s) for s in labels}, key=lambda f: (FAMILIES.index(f) if f in FAMILIES else 99, f))
+    colours = sns.color_palette("tab20" if len(families) > 10 else "tab10", len(families))
+    palette = dict(zip(families, colours, strict=True))
+    result, seen = {}, {}
+    for label in labels:
+        k = seen[family(label)] = seen.get(family(label), -1) + 1
+        result[label] = {"color": palette[family(label)], "linestyle": DASHES[k % 4], "marker": MARKERS[k % 6]}
+    return result
 
 
 def _save(figure: plt.Figure, out: Path, stem: str) -> list[Path]:
@@ -28,70 +53,145 @@ def _save(figure: plt.Figure, out: Path, stem: str) -> list[Path]:
     return paths
 
 
-def plot_regret(curves: pd.DataFrame, out: Path, x: str = "step") -> list[Path]:
-    """Mean regret with 95% bootstrap CI over seeds, one panel per dataset."""
+def _mean_interval(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    """Mean of ``y`` over trials at each ``x``, with its 95% t-interval (none for one trial)."""
+    grouped = frame.groupby(x)[y]
+    mean, sd, n = grouped.mean(), grouped.std(), grouped.count()
+    half = stats.t.ppf(0.975, (n - 1).clip(lower=1)) * sd / np.sqrt(n)
+    return pd.DataFrame({"mean": mean, "low": mean - half.fillna(0), "high": mean + half.fillna(0)})
+
+
+def _legend(figure: plt.Figure, axes: np.ndarray, look: dict[str, dict]) -> None:
+    handles = [plt.Line2D([], [], label=s, **look[s]) for s in look]
+    figure.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+
+
+def _grid(rows: int, datasets: list[str]) -> tuple[plt.Figure, np.ndarray]:
     sns.set_theme(style="whitegrid", context="paper")
-    grid = sns.relplot(
-        data=curves,
-        x=x,
-        y="regret",
-        hue="searcher",
-        col="dataset",
-        kind="line",
-        col_order=sorted(curves["dataset"].unique()),
-        hue_order=sorted(curves["searcher"].unique()),
-        errorbar=("ci", 95),
-        n_boot=200,
-        seed=0,
-        facet_kws={"sharey": False},
-        height=3.2,
-    )
-    for ax in grid.axes.flat:
+    return plt.subplots(rows, len(datasets), figsize=(3.4 * len(datasets), 2.9 * rows), squeeze=False)
+
+
+def plot_regret(curves: pd.DataFrame, out: Path) -> list[Path]:
+    """Mean regret with 95% t-intervals over seeds against evaluations: the report metric (the task's ceiling
+    regret dashed: what finding the searched metric's optimum leaves) and the searched metric, per task."""
+    datasets = sorted(curves["dataset"].unique())
+    look = styles(list(curves["searcher"].unique()))
+    metrics = [("regret", "report_metric"), ("objective_regret", "objective_metric")]
+    metrics = [m for m in metrics if curves[m[0]].notna().any()]
+    figure, axes = _grid(len(metrics), datasets)
+    for row, (value, metric) in enumerate(metrics):
+        for col, dataset in enumerate(datasets):
+            ax, part = axes[row, col], curves[curves["dataset"] == dataset]
+            for searcher, frame in part.groupby("searcher"):
+                line = _mean_interval(frame, "step", value)
+                ax.plot(line.index, line["mean"], lw=1.2, markevery=max(1, len(line) // 6), ms=3, **look[searcher])
+                ax.fill_between(line.index, line["low"], line["high"], color=look[searcher]["color"], alpha=0.12)
+            ceiling = part["ceiling_regret"].dropna()
+            if value == "regret" and len(ceiling):
+                ax.axhline(ceiling.iloc[0], color="0.3", lw=0.8, ls=(0, (4, 3)))
+            ax.set_yscale("symlog", linthresh=0.1)
+            ax.set_ylim(bottom=0)
+            ax.set_title(dataset if row == 0 else "", fontsize=9)
+            ax.set_xlabel("evaluations" if row == len(metrics) - 1 else "")
+            ax.set_ylabel(f"{part[metric].iloc[0]} regret" if col == 0 else "")
+    _legend(figure, axes, look)
+    figure.tight_layout()
+    return _save(figure, out, "regret_vs_evaluations")
+
+
+def cost_grid(curves: pd.DataFrame, points: int = 60) -> pd.DataFrame:
+    """Each trial's regret as a step function of its cumulative cost, read on one log-spaced grid per task
+    (from the median first-evaluation cost to the longest trial's total), so seeds average at equal cost."""
+    rows = []
+    for dataset, part in curves.dropna(subset=["cumulative_cost"]).groupby("dataset"):
+        first = part.groupby("trial")["cumulative_cost"].min().median()
+        grid = np.geomspace(max(first, 1e-6), max(part["cumulative_cost"].max(), first * 1.01), points)
+        for (_, searcher), frame in part.groupby(["trial", "searcher"]):
+            frame = frame.sort_values("step")
+            at = np.searchsorted(frame["cumulative_cost"].to_numpy(), grid, side="right") - 1
+            regret = np.where(at >= 0, frame["regret"].to_numpy()[at.clip(0)], np.nan)
+            rows.append(pd.DataFrame({"dataset": dataset, "searcher": searcher, "cost": grid, "regret": regret}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["dataset", "searcher", "cost"])
+
+
+def plot_regret_vs_cost(curves: pd.DataFrame, out: Path) -> list[Path]:
+    """Mean regret (95% t-interval) against cumulative evaluation cost on a common grid per task."""
+    grid = cost_grid(curves).dropna(subset=["regret"])
+    datasets = sorted(grid["dataset"].unique())
+    look = styles(list(curves["searcher"].unique()))
+    figure, axes = _grid(1, datasets)
+    for col, dataset in enumerate(datasets):
+        ax = axes[0, col]
+        for searcher, frame in grid[grid["dataset"] == dataset].groupby("searcher"):
+            line = _mean_interval(frame, "cost", "regret")
+            ax.step(line.index / 3600, line["mean"], where="post", lw=1.2, **(look[searcher] | {"marker": None}))
+            ax.fill_between(line.index / 3600, line["low"], line["high"], step="post", alpha=0.12,
+                            color=look[searcher]["color"])  # fmt: skip
+        ax.set_xscale("log")
+        _plain_ticks(ax)
         ax.set_yscale("symlog", linthresh=0.1)
         ax.set_ylim(bottom=0)
-    metric = " / ".join(sorted(curves["report_metric"].dropna().unique()))
-    grid.set_axis_labels("evaluations" if x == "step" else "cumulative training time (s)", f"{metric} regret (pp)")
-    if x != "step":
-        grid.set(xscale="log")
-    return _save(grid.figure, out, f"regret_vs_{'evaluations' if x == 'step' else 'cost'}")
+        ax.set(title=dataset, xlabel="cumulative evaluation cost (hours)", ylabel="regret" if col == 0 else "")
+    _legend(figure, axes, look)
+    figure.tight_layout()
+    return _save(figure, out, "regret_vs_cost")
+
+
+def _plain_ticks(ax: plt.Axes) -> None:
+    """Log-axis ticks at 1, 2, 5 × powers of ten, written as plain numbers (not 3×10¹)."""
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_rank_over_budget(rank_table: pd.DataFrame, out: Path) -> list[Path]:
-    """Mean rank (over datasets and seeds) of each searcher at each budget; 1 is best."""
+    """Mean rank (over tasks and seeds) of each searcher at each checkpoint; 1 is best."""
     sns.set_theme(style="whitegrid", context="paper")
+    look = styles(list(rank_table["searcher"].unique()))
+    budgets = sorted(rank_table["budget"].unique())
     figure, ax = plt.subplots(figsize=(5.5, 3.4))
-    sns.lineplot(data=rank_table, x="budget", y="rank", hue="searcher", marker="o", errorbar=None, ax=ax)
+    means = rank_table.groupby(["searcher", "budget"])["rank"].mean()
+    for searcher in look:
+        values = means[searcher].reindex(budgets)
+        ax.plot(range(len(budgets)), values.to_numpy(), ms=4, lw=1.2, **look[searcher])
+    ax.set_xticks(range(len(budgets)), [str(b) for b in budgets])
     ax.invert_yaxis()
-    ax.set(xlabel="evaluations", ylabel="mean rank (1 = best)", xscale="log")
-    ax.legend(fontsize=7, ncol=2)
+    ax.set(xlabel="evaluations", ylabel="mean rank (1 = best)")
+    _legend(figure, np.array([[ax]]), look)
     return _save(figure, out, "rank_over_budget")
 
 
 def plot_critical_difference(test: RankTest, out: Path) -> list[Path] | str:
-    """autorank's CD diagram, or the reason there is none (autorank refuses when Friedman is not significant)."""
+    """autorank's CD diagram for one budget, or why there is none (autorank draws none when Friedman is not
+    significant)."""
     if not test.significant:
-        return f"not significant (Friedman p = {test.friedman_p:.3g}): no critical-difference diagram"
+        return f"not significant at {test.budget} evaluations (Friedman p = {test.friedman_p:.3g}): no diagram"
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ax = plot_stats(test.result)
-    ax.set_title(f"Nemenyi CD = {test.critical_difference:.2f} over {test.note}", fontsize=7)
-    return _save(ax.figure, out, "critical_difference")
+    ax.set_title(f"{test.budget} evaluations: Nemenyi CD = {test.critical_difference:.2f}, {test.note}", fontsize=7)
+    return _save(ax.figure, out, f"critical_difference_{test.budget}")
 
 
 def plot_accuracy_vs_cost(final: pd.DataFrame, out: Path) -> list[Path]:
-    """H2: final accuracy against search cost per trial; marker shape says measured or estimated cost."""
-    sns.set_theme(style="whitegrid", context="paper")
-    grid = sns.relplot(
-        data=final.assign(cost_hours=final["cost_seconds"] / 3600),
-        x="cost_hours",
-        y="accuracy",
-        hue="searcher",
-        style="cost_kind",
-        col="dataset",
-        col_order=sorted(final["dataset"].unique()),
-        height=3.2,
-        facet_kws={"sharey": False},
-    )
-    grid.set(xscale="log")
-    grid.set_axis_labels("search cost (hours; estimated = table training times summed)", "final accuracy (%)")
-    return _save(grid.figure, out, "accuracy_vs_cost")
+    """H2: final accuracy against search cost per trial; marker fill says how the cost was obtained."""
+    datasets = sorted(final["dataset"].unique())
+    look = styles(list(final["searcher"].unique()))
+    figure, axes = _grid(1, datasets)
+    kinds = sorted(final["cost_kind"].unique())
+    for col, dataset in enumerate(datasets):
+        ax = axes[0, col]
+        for row in final[final["dataset"] == dataset].itertuples():
+            hollow = kinds.index(row.cost_kind) > 0
+            ax.scatter(row.cost_seconds / 3600, row.accuracy, s=18, marker=look[row.searcher]["marker"],
+                       facecolors="none" if hollow else look[row.searcher]["color"],
+                       edgecolors=look[row.searcher]["color"])  # fmt: skip
+        ax.set_xscale("log")
+        _plain_ticks(ax)
+        ax.tick_params(axis="x", labelrotation=30)
+        ax.set(title=dataset, xlabel="search cost (hours)", ylabel="final accuracy (%)" if col == 0 else "")
+    _legend(figure, axes, {s: v | {"linestyle": "none"} for s, v in look.items()})
+    if len(kinds) > 1:
+        figure.text(0.01, -0.02, f"filled: {kinds[0]} cost; hollow: {', '.join(kinds[1:])}", fontsize=7)
+    figure.tight_layout()
+    return _save(figure, out, "accuracy_vs_cost")

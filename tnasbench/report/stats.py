@@ -1,5 +1,8 @@
-"""Statistics over the store's trials: regret at budgets, confidence intervals, ranks, Friedman/Nemenyi
-(autorank), Wilcoxon signed-rank with Holm correction and TOST equivalence (scipy + statsmodels)."""
+"""Statistics over the store's trials: regret at checkpoints, intervals, ranks, Friedman/Nemenyi per budget
+(autorank), paired Wilcoxon signed-rank with Holm correction and TOST equivalence (scipy + statsmodels).
+
+Independent blocks only: the checkpoints of one run are nested, so no test treats budgets as blocks.
+"""
 
 from __future__ import annotations
 
@@ -14,26 +17,41 @@ from autorank import autorank
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from tnasbench.report.anytime import budget_checkpoints
+from tnasbench.report.anytime import checkpoints, trial_budgets
 
 ALPHA = 0.05
+POOLED = "pooled"  # the scope of a paired test over every task, on normalised regret
 
 
 def regret_at_budgets(curves: pd.DataFrame) -> pd.DataFrame:
-    """Best-so-far regret of every trial at each checkpoint it reached: (dataset, searcher, seed, budget, regret)."""
-    budgets = budget_checkpoints(int(curves["step"].max()))
-    reached = curves[curves["step"].isin(budgets) & (curves["step"] <= curves["budget_evaluations"])]
+    """Best-so-far regret of every trial at the checkpoints of its budget (10/25/50/100% of it):
+    (dataset, searcher, seed, budget, regret, normalised_regret, objective_regret)."""
+    budgets = trial_budgets(curves)
+    wanted = pd.DataFrame(
+        [(trial, point) for trial, budget in budgets.items() for point in checkpoints(int(budget))],
+        columns=["trial", "step"],
+    )
+    reached = curves.merge(wanted, on=["trial", "step"])
+    columns = ["dataset", "searcher", "seed", "budget", "regret", "normalised_regret", "objective_regret"]
     return (
-        reached.rename(columns={"step": "budget"})[["dataset", "searcher", "seed", "budget", "regret"]]
+        reached.rename(columns={"step": "budget"})[columns]
         .sort_values(["dataset", "budget", "searcher", "seed"])
         .reset_index(drop=True)
     )
 
 
 def summary_with_ci(at_budgets: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std and the 95% t-interval half-width of regret per (dataset, budget, searcher)."""
-    grouped = at_budgets.groupby(["dataset", "budget", "searcher"])["regret"]
-    return grouped.agg(seeds="size", mean="mean", std="std", ci95=ci_half_width).reset_index()
+    """Mean, std and 95% t-interval half-width of regret per (dataset, budget, searcher), with the mean
+    normalised and objective regret."""
+    grouped = at_budgets.groupby(["dataset", "budget", "searcher"])
+    return grouped.agg(
+        seeds=("regret", "size"),
+        mean=("regret", "mean"),
+        std=("regret", "std"),
+        ci95=("regret", ci_half_width),
+        normalised_mean=("normalised_regret", "mean"),
+        objective_mean=("objective_regret", "mean"),
+    ).reset_index()
 
 
 def ci_half_width(values: pd.Series) -> float:
@@ -48,21 +66,21 @@ def ranks(at_budgets: pd.DataFrame) -> pd.DataFrame:
     Only blocks where every searcher has a value are ranked (a partial store ranks what it can).
     """
     wide = at_budgets.pivot_table(index=["dataset", "budget", "seed"], columns="searcher", values="regret")
-    complete = wide.dropna()
-    ranked = complete.rank(axis=1, method="average")
+    ranked = wide.dropna().rank(axis=1, method="average")
     return ranked.reset_index().melt(id_vars=["dataset", "budget", "seed"], var_name="searcher", value_name="rank")
 
 
-def blocks(at_budgets: pd.DataFrame) -> pd.DataFrame:
-    """Blocks for the omnibus test: one row per (dataset, budget), seeds averaged first; complete rows only."""
-    means = at_budgets.groupby(["dataset", "budget", "searcher"])["regret"].mean().unstack("searcher")
-    return means.dropna()
+def blocks(at_budgets: pd.DataFrame, budget: int) -> pd.DataFrame:
+    """Blocks for the omnibus test at one budget: one row per (dataset, seed), complete rows only."""
+    at = at_budgets[at_budgets["budget"] == budget]
+    return at.pivot_table(index=["dataset", "seed"], columns="searcher", values="regret").dropna()
 
 
 @dataclass(frozen=True)
 class RankTest:
-    """The outcome of Friedman + Nemenyi over the blocks (autorank, non-parametric mode)."""
+    """The outcome of Friedman + Nemenyi over the blocks of one budget (autorank, non-parametric mode)."""
 
+    budget: int
     blocks: int
     searchers: list[str]
     mean_ranks: dict[str, float]
@@ -73,8 +91,8 @@ class RankTest:
     note: str = ""
 
 
-def friedman_nemenyi(table: pd.DataFrame) -> RankTest | None:
-    """autorank on ``table`` (rows = blocks, columns = searchers, values = regret; lower is better).
+def friedman_nemenyi(table: pd.DataFrame, budget: int = 0) -> RankTest | None:
+    """autorank on ``table`` (rows = independent blocks, columns = searchers, values = regret; lower is better).
 
     ``None`` for fewer than 5 blocks or 3 searchers: Friedman needs both (autorank tests two
     searchers with a paired test instead, which the paired section already reports).
@@ -86,6 +104,7 @@ def friedman_nemenyi(table: pd.DataFrame) -> RankTest | None:
         result = autorank(table, alpha=ALPHA, order="ascending", force_mode="nonparametric", random_state=0)
     cd = getattr(result, "cd", None)
     return RankTest(
+        budget=budget,
         blocks=table.shape[0],
         searchers=list(table.columns),
         mean_ranks={k: float(v) for k, v in result.rankdf["meanrank"].items()},
@@ -93,35 +112,51 @@ def friedman_nemenyi(table: pd.DataFrame) -> RankTest | None:
         critical_difference=None if cd is None else float(cd),
         significant=bool(result.pvalue < ALPHA),
         result=result,
-        note=f"{table.shape[0]} blocks = (dataset, budget) pairs, regret averaged over seeds first",
+        note=f"N = {table.shape[0]} blocks = (dataset, seed) at {budget} evaluations",
     )
 
 
-def paired_comparison(at_budgets: pd.DataFrame, reference: str, margin: float | None = None) -> pd.DataFrame:
-    """``reference`` vs every other searcher at each budget, paired over (dataset, seed).
+def paired_tests(
+    at_budgets: pd.DataFrame, reference: str, budgets: list[int] | None = None, margin: float | None = None
+) -> pd.DataFrame:
+    """``reference`` vs every other searcher at each budget, per task (regret points) and pooled over tasks
+    (normalised regret, pairs = (dataset, seed)), without correction; ``holm`` corrects a family of them.
 
-    ``difference`` = mean of (other − reference) regret: positive means the reference did better;
-    ``ci_low``/``ci_high`` its 95% t-interval over the pairs; ``p_holm`` the Wilcoxon signed-rank
-    p-value, Holm-corrected over every row. With a ``margin`` (regret points), ``p_equivalent_holm``
-    is the TOST p-value that the mean difference lies inside ±margin, Holm-corrected likewise.
+    ``difference`` = mean of (other − reference): positive means the reference did better; ``ci_low``/
+    ``ci_high`` its 95% t-interval; ``p`` the two-sided Wilcoxon signed-rank p. With a ``margin`` (regret
+    points), ``p_equivalent`` is the TOST p that a per-task mean difference lies inside ±margin.
     """
-    wide = at_budgets.pivot_table(index=["budget", "dataset", "seed"], columns="searcher", values="regret")
+    frame = at_budgets if budgets is None else at_budgets[at_budgets["budget"].isin(budgets)]
+    pooled = frame["dataset"].nunique() > 1 and frame["normalised_regret"].notna().all()
     rows = []
-    for budget, frame in wide.groupby(level="budget"):
-        for other in [c for c in frame.columns if c != reference]:
-            pair = frame[[reference, other]].dropna()
-            if pair.empty:
+    for budget, at in frame.groupby("budget"):
+        scopes = [(d, part, "regret") for d, part in at.groupby("dataset")]
+        scopes += [(POOLED, at, "normalised_regret")] if pooled else []
+        for scope, part, value in scopes:
+            wide = part.pivot_table(index=["dataset", "seed"], columns="searcher", values=value)
+            if reference not in wide:
                 continue
-            diff = pair[other] - pair[reference]
-            p = 1.0 if np.allclose(diff, 0) else float(stats.wilcoxon(pair[other], pair[reference]).pvalue)
-            half = ci_half_width(diff)  # NaN for a single pair
-            row = {"budget": budget, "searcher": other, "pairs": len(pair), "difference": diff.mean()}
-            row |= {"ci_low": diff.mean() - half, "ci_high": diff.mean() + half, "p": p}
-            rows.append(row | ({} if margin is None else {"p_equivalent": tost_p(diff, margin)}))
-    columns = ["budget", "searcher", "pairs", "difference", "ci_low", "ci_high", "p"]
-    table = pd.DataFrame(rows, columns=columns + ([] if margin is None else ["p_equivalent"]))
+            for other in [c for c in wide.columns if c != reference]:
+                pair = wide[[reference, other]].dropna()
+                if pair.empty:
+                    continue
+                diff = pair[other] - pair[reference]
+                p = 1.0 if np.allclose(diff, 0) else float(stats.wilcoxon(pair[other], pair[reference]).pvalue)
+                half = ci_half_width(diff)  # NaN for a single pair
+                row = {"budget": budget, "scope": scope, "searcher": other, "value": value, "pairs": len(pair)}
+                row |= {"difference": diff.mean(), "ci_low": diff.mean() - half, "ci_high": diff.mean() + half, "p": p}
+                if margin is not None:
+                    row["p_equivalent"] = tost_p(diff, margin) if value == "regret" else np.nan
+                rows.append(row)
+    columns = ["budget", "scope", "searcher", "value", "pairs", "difference", "ci_low", "ci_high", "p"]
+    return pd.DataFrame(rows, columns=columns + ([] if margin is None else ["p_equivalent"]))
+
+
+def holm(table: pd.DataFrame, margin: float | None = None) -> pd.DataFrame:
+    """``table`` (from ``paired_tests``) as one Holm family: ``p_holm`` and an ``outcome`` per row."""
+    table = table.copy()
     if table.empty:
-        return table
+        return table.assign(p_holm=[], outcome=[])
     table["p_holm"] = multipletests(table["p"], alpha=ALPHA, method="holm")[1]
     outcome = np.where(
         table["p_holm"] >= ALPHA, "no significant difference", np.where(table["difference"] > 0, "better", "worse")
@@ -131,6 +166,17 @@ def paired_comparison(at_budgets: pd.DataFrame, reference: str, margin: float | 
         outcome = np.where(table["p_equivalent_holm"] < ALPHA, f"equivalent (±{margin:g})", outcome)
     table["outcome"] = outcome
     return table
+
+
+def paired_comparison(at_budgets: pd.DataFrame, reference: str, margin: float | None = None) -> pd.DataFrame:
+    """Every paired test of ``reference`` (``paired_tests``), Holm-corrected as one family."""
+    return holm(paired_tests(at_budgets, reference, margin=margin), margin)
+
+
+def smallest_holm_p(pairs: int, tests: int) -> float:
+    """The smallest Holm-corrected p a family of ``tests`` two-sided Wilcoxon tests can reach with ``pairs``
+    pairs each: every test at its floor 2 / 2^pairs (all differences one way), times the family size."""
+    return min(1.0, tests * 2.0 / 2.0**pairs)
 
 
 def tost_p(diff: pd.Series, margin: float) -> float:

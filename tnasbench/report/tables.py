@@ -35,13 +35,39 @@ def to_latex(frame: pd.DataFrame, caption: str) -> str:
 
 
 def table1(summary: pd.DataFrame) -> pd.DataFrame:
-    """Anytime regret, mean ± std over seeds, one column per budget (rows: dataset, searcher)."""
+    """Anytime regret, mean ± std over seeds, one column per checkpoint on the report metric, then the
+    searched (objective) metric's regret at each checkpoint (rows: dataset, searcher)."""
     cell = summary.assign(
-        value=[f"{m:.3f} ± {s:.3f}" for m, s in zip(summary["mean"], summary["std"].fillna(0), strict=True)]
+        value=[f"{m:.3f} ± {s:.3f}" for m, s in zip(summary["mean"], summary["std"].fillna(0), strict=True)],
+        objective=[f"{m:.3f}" if pd.notna(m) else "–" for m in summary["objective_mean"]],
     )
-    wide = cell.pivot(index=["dataset", "searcher"], columns="budget", values="value").reset_index()
-    wide.columns = ["dataset", "searcher", *[f"regret@{b}" for b in wide.columns[2:]]]
-    return wide.fillna("–")
+    report = cell.pivot(index=["dataset", "searcher"], columns="budget", values="value")
+    report.columns = [f"regret@{b}" for b in report.columns]
+    searched = cell.pivot(index=["dataset", "searcher"], columns="budget", values="objective")
+    searched.columns = [f"objective regret@{b}" for b in searched.columns]
+    return report.join(searched).reset_index().fillna("–")
+
+
+def task_scales(final: pd.DataFrame) -> pd.DataFrame:
+    """Per task: both metrics' optimum, the report metric's floor, and the ceiling (the report value of the
+    objective's best cell) with its regret, which a search that finds the objective's optimum still has."""
+    rows = final.groupby("dataset").first()
+    return pd.DataFrame(
+        {
+            "dataset": rows.index,
+            "searched": rows["objective_metric"].to_numpy(),
+            "its optimum": rows["objective_optimum"].map(_value).to_numpy(),
+            "reported": rows["report_metric"].to_numpy(),
+            "optimum": rows["optimum"].map(_value).to_numpy(),
+            "floor": rows["floor"].map(_value).to_numpy(),
+            "ceiling": rows["ceiling"].map(_value).to_numpy(),
+            "ceiling regret": rows["ceiling_regret"].map(_value).to_numpy(),
+        }
+    )
+
+
+def _value(number: float) -> str:
+    return "–" if pd.isna(number) else f"{number:.3f}"
 
 
 def table2(final: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from tnasbench.benchmarks.identity import dataset_id
 from tnasbench.benchmarks.protocol import Query, Result
 from tnasbench.space import Arch, SearchSpace
 
@@ -37,7 +38,8 @@ class SearchContext:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        if any(t.dataset == self.dataset for t in self.meta_tables):
+        target = dataset_id(self.dataset)
+        if any(dataset_id(t.dataset) == target for t in self.meta_tables):
             raise ValueError(f"a search context for {self.dataset!r} must not hold that dataset's own table")
 
 

@@ -26,51 +26,77 @@ def cell_graphs(space: SearchSpace) -> tuple[torch.Tensor, torch.Tensor]:
     return all_types, adjacency
 
 
-class _GatedSum(nn.Module):
-    """D-VAE's aggregation of predecessor states: sum over u of sigmoid(g(h_u)) * m(h_u)."""
+class _GatedMessage(nn.Module):
+    """D-VAE's message of a node to its successors: sigmoid(g(h_u)) * m(h_u); a node's input is the sum."""
 
     def __init__(self, hidden: int) -> None:
         super().__init__()
         self.gate = nn.Linear(hidden, hidden)
         self.map = nn.Linear(hidden, hidden, bias=False)
 
-    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """``states [B, n, h]``, ``mask [n]`` (which nodes are predecessors) → ``[B, h]``."""
-        chosen = states[:, mask]
-        return (torch.sigmoid(self.gate(chosen)) * self.map(chosen)).sum(dim=1)
+    def forward(self, states: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.gate(states)) * self.map(states)
+
+
+def ancestors(adjacency: torch.Tensor) -> list[list[int]]:
+    """Per node (in topological order), itself and every node with a path to it."""
+    found: list[set[int]] = []
+    for v in range(len(adjacency)):
+        found.append({v}.union(*(found[u] for u in range(v) if adjacency[u, v])))
+    return [sorted(a) for a in found]
+
+
+def _distinct(keys: torch.Tensor, base: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row of the first occurrence of each distinct row of ``keys`` (values < ``base``), each row's index."""
+    if base ** keys.shape[1] < 2**62:  # one integer per row: a 1-d unique is a sort, the row-wise one is slow
+        keys = keys @ base ** torch.arange(keys.shape[1], dtype=keys.dtype, device=keys.device)
+        _, inverse = torch.unique(keys, return_inverse=True)
+    else:
+        _, inverse = torch.unique(keys, dim=0, return_inverse=True)
+    count = int(inverse.max()) + 1
+    rows = torch.arange(len(keys))
+    first = torch.full((count,), len(keys), dtype=torch.long).scatter_reduce_(0, inverse, rows, reduce="amin")
+    return first, inverse
 
 
 class DagGruEncoder(nn.Module):
     """One GRU cell passed forward in topological order, another backward, then a linear layer.
 
     Nodes must be indexed in a topological order; the result does not depend on which one.
+    A node's state depends only on the types of itself and its ancestors, so each pass computes it
+    once per distinct ancestor typing in the batch (1 for the source, 5 for a node after it, ...),
+    not once per cell: the same function at a fraction of the work.
     """
 
     def __init__(self, hidden: int = 128, latent: int = 16, num_types: int = len(DAG_NODE_TYPES)) -> None:
         super().__init__()
         self.num_types, self.hidden, self.latent = num_types, hidden, latent
         self.forward_cell, self.backward_cell = nn.GRUCell(num_types, hidden), nn.GRUCell(num_types, hidden)
-        self.forward_sum, self.backward_sum = _GatedSum(hidden), _GatedSum(hidden)
+        self.forward_sum, self.backward_sum = _GatedMessage(hidden), _GatedMessage(hidden)
         self.project = nn.Linear(2 * hidden, latent)
 
-    def _pass(self, onehot: torch.Tensor, adjacency: torch.Tensor, cell: nn.GRUCell, gsum: _GatedSum) -> torch.Tensor:
-        batch, nodes, _ = onehot.shape
-        states: list[torch.Tensor] = []
-        for v in range(nodes):
-            preds = adjacency[:v, v]
-            if preds.any():
-                incoming = gsum(torch.stack(states, dim=1), preds)
+    def _pass(self, types: torch.Tensor, adjacency: torch.Tensor, cell: nn.GRUCell, message: nn.Module) -> torch.Tensor:
+        """The last node's state for every cell: ``types [B, n]`` in pass order, ``adjacency`` likewise."""
+        eye = torch.eye(self.num_types, dtype=self.project.weight.dtype, device=self.project.weight.device)
+        sent: list[tuple[torch.Tensor, torch.Tensor]] = []  # per node: messages of its distinct states, index
+        for v, lineage in enumerate(ancestors(adjacency)):
+            first, inverse = _distinct(types[:, lineage], self.num_types)
+            preds = [u for u in range(v) if adjacency[u, v]]
+            if preds:
+                incoming = sum(sent[u][0][sent[u][1][first]] for u in preds)
             else:
-                incoming = onehot.new_zeros(batch, self.hidden)
-            states.append(cell(onehot[:, v], incoming))
-        return states[-1]
+                incoming = eye.new_zeros(len(first), self.hidden)
+            state = cell(eye[types[first, v]], incoming)
+            if v == len(adjacency) - 1:
+                return state[inverse]
+            sent.append((message(state), inverse))
+        raise ValueError("a cell DAG needs at least one node")
 
     def forward(self, types: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
         """``types [B, n]`` node-type indices, ``adjacency [n, n]`` → codes ``[B, latent]``."""
-        onehot = nn.functional.one_hot(types, self.num_types).to(self.project.weight.dtype)
-        ahead = self._pass(onehot, adjacency, self.forward_cell, self.forward_sum)
+        ahead = self._pass(types, adjacency, self.forward_cell, self.forward_sum)
         reverse = torch.arange(types.shape[1] - 1, -1, -1)
-        back = self._pass(onehot[:, reverse], adjacency[reverse][:, reverse].T, self.backward_cell, self.backward_sum)
+        back = self._pass(types[:, reverse], adjacency[reverse][:, reverse].T, self.backward_cell, self.backward_sum)
         return self.project(torch.cat([ahead, back], dim=1))
 
 

@@ -38,7 +38,7 @@ class TnasConfig:
     batch: int = 256  # (cell, accuracy) pairs per meta-training minibatch
     meta_lr: float = 1e-3
     reptile_step: float = 0.5  # outer step size, annealed linearly to 0
-    meta_seed: int = 0  # seeds meta-training; shared by every trial so weights are trained once
+    meta_seed: int | None = None  # seeds meta-training; None: derived from the trial seed (a real replicate)
     finetune_epochs: int = 50  # Adam epochs on the target's observations per BO step
     finetune_lr: float = 1e-3
     acquisition: str = "ei"
@@ -59,6 +59,8 @@ class TnasConfig:
         for name in ("arch_hidden", "arch_latent", "data_hidden", "data_latent", "batch", "initial"):
             if getattr(self, name) < 1:
                 raise ValueError(f"tnas: {name} must be at least 1, got {getattr(self, name)}")
+        if self.meta_seed is not None and (isinstance(self.meta_seed, bool) or not isinstance(self.meta_seed, int)):
+            raise ValueError(f"tnas: meta_seed must be an integer (or left out: the trial's), got {self.meta_seed!r}")
         if self.meta_training == "none" and self.initial_design == "top":
             raise ValueError("tnas: initial_design 'top' needs a meta-trained model; use 'random' without one")
 

@@ -6,7 +6,7 @@ import gpytorch
 import torch
 from torch import nn
 
-from tnasbench.gp import exact_posterior
+from tnasbench.gp import exact_nll, exact_posterior
 from tnasbench.tnas.arch_encoder import DagGruEncoder, OneHotEncoder
 from tnasbench.tnas.config import TnasConfig
 from tnasbench.tnas.dataset_encoder import DatasetEncoder
@@ -43,7 +43,6 @@ class DeepKernelSurrogate(nn.Module):
         self.head = _mlp([width, *config.head])
         self.likelihood = gpytorch.likelihoods.GaussianLikelihood().double()
         self.gp = _ExactGP(self.likelihood).double()
-        self.mll = gpytorch.mlls.ExactMarginalLogLikelihood(self.likelihood, self.gp)
 
     def finetuned_parameters(self) -> list[nn.Parameter]:
         """What meta-test fine-tuning trains: the head and the GP; the encoders stay frozen."""
@@ -63,11 +62,8 @@ class DeepKernelSurrogate(nn.Module):
         return self.head(arch_codes).double()
 
     def nll(self, features: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Negative exact marginal log likelihood (per point) of ``targets`` at ``features``."""
-        self.gp.train()
-        self.likelihood.train()
-        self.gp.set_train_data(features, targets, strict=False)
-        return -self.mll(self.gp(features), targets)
+        """Negative exact marginal log likelihood (per point) of ``targets`` at ``features`` (gpytorch's value)."""
+        return exact_nll(self.gp.mean, self.gp.kernel, self.likelihood.noise.squeeze(), features, targets)
 
     def predict(
         self, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor

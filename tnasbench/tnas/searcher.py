@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar
 
 import numpy as np
@@ -10,6 +11,7 @@ import torch
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
+from tnasbench.seeding import derive_seed
 from tnasbench.space import Arch, SearchSpace
 from tnasbench.tnas.arch_encoder import cell_graphs
 from tnasbench.tnas.config import TnasConfig
@@ -25,10 +27,14 @@ class Tnas(ObservingSearcher):
     """
 
     name = "tnas"
+    version = "2"  # 2: meta-training follows the trial seed (version 1 shared meta_seed 0 across seeds)
     variant_defaults: ClassVar[dict[str, Any]] = {}
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
-        self.config = config = config_from_params(TnasConfig, self.variant_defaults | self.params, self.name)
+        config = config_from_params(TnasConfig, self.variant_defaults | self.params, self.name)
+        if config.meta_seed is None:  # each replicate meta-trains from its own seed; the cache shares equal ones
+            config = dataclasses.replace(config, meta_seed=derive_seed(seed, "meta-training"))
+        self.config = config
         self.start(space, seed)
         self._device = torch.device(context.device)
         self._data_note = _dataset_encoder_note(config, context)
