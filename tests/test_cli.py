@@ -54,7 +54,7 @@ def test_list_and_status(capsys, tmp_path):
         (["data", "import", "nowhere.csv"], "no such file"),
         (
             ["run", str(ROOT / "suites" / "quickstart.toml"), "--jobs", "0", "--store", "{tmp}/s.sqlite"],
-            "--jobs must be at least 1",
+            "argument --jobs: must be at least 1",
         ),
     ],
 )

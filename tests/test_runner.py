@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -167,6 +168,109 @@ def test_faulty_searchers_fail_their_trial_and_the_suite_goes_on(tmp_path):
     assert run_suite(load_suite(suite_file(tmp_path, extra=extra)), store, show_progress=False)["skipped"] == 12
 
 
+class Misbehaving(Searcher):
+    """Asks three cells, then does what ``fault`` says on the fourth ask."""
+
+    name = "test-misbehaving"
+
+    def setup(self, space, context, seed):
+        self.space, self.asked = space, 0
+
+    def ask(self):
+        self.asked += 1
+        if self.asked > 3:
+            self.fault()
+        return self.space.arch(self.asked)
+
+    def tell(self, arch, result):
+        pass
+
+
+@register
+class Sleeping(Misbehaving):
+    name = "test-sleeping"
+
+    def fault(self):
+        time.sleep(3600)
+
+
+@register
+class Spinning(Misbehaving):
+    name = "test-spinning"
+
+    def fault(self):
+        while True:
+            pass
+
+
+@register
+class Exiting(Misbehaving):
+    name = "test-exiting"
+
+    def fault(self):
+        sys.exit(3)
+
+
+@register
+class Interrupting(Misbehaving):
+    name = "test-interrupting"
+
+    def fault(self):
+        raise KeyboardInterrupt
+
+
+def _suite_of(tmp_path, *searchers, timeout=None):
+    text = 'name = "faults"\ndatasets = ["cifar10"]\nseeds = [0]\nbudgets = [{evaluations = 10}]\n'
+    text += f"trial_timeout = {timeout}\n" if timeout else ""
+    text += "".join(f'[[searchers]]\nname = "{name}"\n' for name in searchers)
+    (tmp_path / "faults.toml").write_text(text)
+    return load_suite(tmp_path / "faults.toml")
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    "jobs, timeout, searchers",
+    [
+        (1, 3, ("random-search", "test-sleeping", "test-spinning")),  # tables already loaded by the first
+        (2, 15, ("random-search", "test-sleeping")),  # a fresh worker takes seconds to load the tables
+    ],
+)
+def test_a_hung_searcher_fails_its_trial_at_the_timeout_and_the_suite_goes_on(tmp_path, jobs, timeout, searchers):
+    store = Store(tmp_path / "s.sqlite")
+    counts = run_suite(_suite_of(tmp_path, *searchers, timeout=timeout), store, jobs=jobs, show_progress=False)
+    assert counts == {"skipped": 0, "done": 1, "failed": len(searchers) - 1, "elsewhere": 0}
+    trials = store.trials().set_index("label")
+    for label in searchers[1:]:
+        assert f"timed out: ran past its limit of {timeout} s" in trials.loc[label, "error"]
+    assert (store.observations("failed").groupby("searcher").size() == 3).all()  # kept for diagnosis
+
+
+def test_the_trial_timeout_option_overrides_the_suite(tmp_path):
+    suite = _suite_of(tmp_path, "test-sleeping")
+    store = Store(tmp_path / "s.sqlite")
+    assert run_suite(suite, store, show_progress=False, trial_timeout=1)["failed"] == 1
+    assert "limit of 1 s" in store.trials()["error"].iloc[0]
+
+
+def test_a_searchers_system_exit_or_keyboard_interrupt_fails_its_trial_not_the_runner(tmp_path):
+    suite = _suite_of(tmp_path, "test-exiting", "test-interrupting", "random-search")
+    store = Store(tmp_path / "s.sqlite")
+    assert run_suite(suite, store, show_progress=False) == {"skipped": 0, "done": 1, "failed": 2, "elsewhere": 0}
+    errors = store.trials().set_index("label")["error"]
+    assert errors["test-exiting"].startswith("SystemExit: 3") and errors["test-interrupting"].startswith(
+        "KeyboardInterrupt"
+    )
+
+
+def test_a_users_ctrl_c_still_stops_the_runner(tmp_path):
+    suite = _suite_of(tmp_path, "test-sleeping")
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_suite(suite, Store(tmp_path / "s.sqlite"), show_progress=False)
+    timer.join()
+
+
 def test_store_from_a_newer_schema_is_refused(tmp_path):
     Store(tmp_path / "s.sqlite").close()
     with sqlite3.connect(tmp_path / "s.sqlite") as db:
@@ -226,24 +330,50 @@ def children(pid: int) -> set[int]:
     return found
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers die with the runner through prctl on Linux")
-def test_pool_workers_die_with_a_killed_runner(tmp_path):
+def marked(mark: str) -> set[int]:
+    """Live processes whose environment holds ``mark``: a runner's descendants, even once orphaned."""
+    found = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if mark.encode() in (proc / "environ").read_bytes():
+                if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    found.add(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def torch_loaded(pid: int) -> bool:
+    try:
+        return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("moment", ["as the pool starts", "inside trials"])
+def test_pool_workers_die_with_a_killed_runner(tmp_path, moment):
     suite = 'name = "orphans"\ndatasets = ["cifar10"]\nseeds = [0, 1]\nbudgets = [{evaluations = 100}]\n'
     (tmp_path / "suite.toml").write_text(suite + '[[searchers]]\nname = "botorch-ei"\n')  # minutes per trial
     command = [sys.executable, "-m", "tnasbench.cli", "run", str(tmp_path / "suite.toml"), "--quiet", "--jobs", "2"]
     command += ["--store", str(tmp_path / "s.sqlite")]
-    process = subprocess.Popen(command, env=dict(os.environ, OMP_NUM_THREADS="1"), stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while len(workers := children(process.pid)) < 2 and time.time() < deadline:
-        time.sleep(0.2)
-    time.sleep(5)  # the workers are inside their trials now
-    assert process.poll() is None and len(workers) >= 2
+    probe = uuid.uuid4().hex
+    mark = f"TNASBENCH_ORPHAN_PROBE={probe}"
+    env = dict(os.environ, OMP_NUM_THREADS="1", TNASBENCH_ORPHAN_PROBE=probe)
+    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300  # generous: only a slow machine gets near it, and the test does not wait for it
+    if moment == "as the pool starts":  # the first child to appear (resource tracker or worker), before any set-up
+        while not children(process.pid) and time.time() < deadline:
+            time.sleep(0.01)
+    else:  # two workers that have imported torch (are set up, or running a trial)
+        while sum(torch_loaded(pid) for pid in children(process.pid)) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+    assert process.poll() is None and children(process.pid), "the runner must be killed while its pool lives"
     process.send_signal(signal.SIGKILL)
     process.wait()
-    deadline = time.time() + 30
-    while (alive := {pid for pid in workers if Path(f"/proc/{pid}").exists()}) and time.time() < deadline:
+    while (alive := marked(mark)) and time.time() < deadline:
         time.sleep(0.2)
-    assert not alive, "orphaned workers keep computing after the runner died"
+    assert not alive, f"orphaned processes of the killed runner: {alive}"
 
 
 def test_a_live_suite_trains_cells_end_to_end(tmp_path):

@@ -58,12 +58,26 @@ def test_benchmark_seed_is_shared_by_searchers_and_searcher_seed_by_variants_of_
     [
         ("name = [", "malformed TOML"),
         ("budgt = 3\n" + GOOD, "unknown key 'budgt' in the suite \\(did you mean 'budgets'\\?\\)"),
-        (GOOD.replace("evaluations = 10", "evaluations = 0"), "budget evaluations must be a positive integer, got 0"),
-        (GOOD.replace("evaluations = 10", "evaluations = -5"), "must be a positive integer, got -5"),
-        (GOOD.replace("evaluations = 10", "seconds = 0"), "budget seconds must be a positive number"),
+        (
+            GOOD.replace("evaluations = 10", "evaluations = 0"),
+            "budget evaluations must be a finite positive integer, got 0",
+        ),
+        (GOOD.replace("evaluations = 10", "evaluations = -5"), "must be a finite positive integer, got -5"),
+        (GOOD.replace("evaluations = 10", "seconds = 0"), "budget seconds must be a finite positive number"),
+        (GOOD.replace("evaluations = 10", "seconds = inf"), "budget seconds must be a finite positive number, got inf"),
+        (GOOD.replace("evaluations = 10", "seconds = nan"), "budget seconds must be a finite positive number, got nan"),
+        (GOOD.replace("evaluations = 10", "evaluations = 1e9"), "finite positive integer, got 1000000000.0"),
+        (GOOD.replace("evaluations = 10", "evaluations = 20000"), "at most 15,625 \\(the cells in the space\\)"),
+        (GOOD.replace("[0, 1]", "[-1]"), "seeds must be integers from 0 to 4294967295, got -1"),
+        (GOOD.replace("[0, 1]", "[100000000000000000000]"), "seeds must be integers from 0 to 4294967295"),
+        ("seed = -3\n" + GOOD, "seed must be integers from 0 to 4294967295, got -3"),
+        (GOOD.replace('name = "t"', 'name = "../../etc/x"'), "name must be letters, digits"),
+        (GOOD + 'label = ""\n', "label of searcher 'random-search' must be a non-empty string"),
+        ("trial_timeout = 0\n" + GOOD, "trial_timeout \\(seconds\\) must be a finite positive number, got 0"),
+        ("trial_timeout = inf\n" + GOOD, "trial_timeout \\(seconds\\) must be a finite positive number, got inf"),
         (GOOD.replace("evaluations = 10", "evals = 10"), "unknown key 'evals' in a budget"),
-        (GOOD.replace("[0, 1]", '["a", 1]'), "seeds must be a non-empty list of integers"),
-        (GOOD.replace("[0, 1]", "[0.5]"), "seeds must be a non-empty list of integers"),
+        (GOOD.replace("[0, 1]", '["a", 1]'), "seeds must be integers from 0"),
+        (GOOD.replace("[0, 1]", "[0.5]"), "seeds must be integers from 0"),
         (
             GOOD.replace("random-search", "random-serch"),
             "unknown searcher 'random-serch' \\(did you mean 'random-search'\\?\\)",
@@ -82,3 +96,17 @@ def test_bad_suites_give_one_clear_error(tmp_path, text, message):
 def test_missing_suite_file(tmp_path):
     with pytest.raises(TnasbenchError, match="no such suite file"):
         load_suite(tmp_path / "none.toml")
+
+
+def test_a_suite_that_is_not_utf8_or_is_a_folder_is_one_clear_error(tmp_path):
+    (tmp_path / "latin1.toml").write_bytes(GOOD.replace('"t"', '"t\xe9"').encode("latin-1"))
+    with pytest.raises(TnasbenchError, match="not UTF-8 text .*save the suite as UTF-8"):
+        load_suite(tmp_path / "latin1.toml")
+    (tmp_path / "folder.toml").mkdir()
+    with pytest.raises(TnasbenchError, match="is a folder: pass a suite file"):
+        load_suite(tmp_path / "folder.toml")
+
+
+def test_trial_timeout_defaults_to_six_hours_and_is_read(tmp_path):
+    assert load_suite(write(tmp_path, GOOD)).trial_timeout == 6 * 3600
+    assert load_suite(write(tmp_path, "trial_timeout = 90\n" + GOOD)).trial_timeout == 90.0

@@ -1,76 +1,111 @@
-"""The ``tnasbench`` command line."""
+"""The ``tnasbench`` command line.
+
+Every input is checked before anything is written (argument types in ``tnasbench.arguments``, then
+the suite, the store, the searcher); an input error is one line on stderr and exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 from pathlib import Path
+from typing import NoReturn
 
+from tnasbench import __version__, arguments
 from tnasbench.errors import TnasbenchError
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
+SHOWN_FAILURES = 5
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from tnasbench.report import build_report
-    from tnasbench.runner import run_suite
+    from tnasbench.runner import resolve
     from tnasbench.store import Store
     from tnasbench.suite import load_suite
 
     suite = load_suite(args.suite)
     store_path = Path(args.store or f"results/{suite.name}.sqlite")
-    store = Store(store_path)
-    counts = run_suite(suite, store, jobs=args.jobs, show_progress=not args.quiet, scheduler=args.scheduler)
-    store.close()
-    print(
-        f"{suite.name}: {counts['done']} trials run, {counts['skipped']} already in {store_path}, "
-        f"{counts['elsewhere']} held by another runner, "
-        f"{counts['failed']} failed"
-    )
+    specs = [resolve(spec) for spec in suite.trials()]
+    timeout = args.trial_timeout or suite.trial_timeout
+    code = _run(suite.name, specs, Store(store_path), args, timeout)
     if args.report:
+        from tnasbench.report import build_report
+
         print(f"report: {build_report(store_path, args.report)}")
-    return 1 if counts["failed"] else 0
+    return code
+
+
+def _run(title: str, specs: list, store, args: argparse.Namespace, timeout: float) -> int:
+    """Run ``specs`` into ``store`` and say what happened; non-zero when work is left undone."""
+    from tnasbench.benchmarks.tables import data_home
+    from tnasbench.runner import run_specs, superseding
+
+    if reruns := superseding(store, specs):
+        print(
+            f"note: {reruns} trials re-run because their code or data changed since their stored runs (tables "
+            f"from {data_home()}); the older runs are kept as superseded",
+            file=sys.stderr,
+        )
+    counts = run_specs(title, specs, store, args.jobs, not args.quiet, getattr(args, "scheduler", None), timeout)
+    print(
+        f"{title}: {counts['done']} trials run, {counts['skipped']} already in {store.path}, "
+        f"{counts['elsewhere']} held by another runner, {counts['failed']} failed"
+    )
+    trials = store.progress()
+    trials = trials[trials["key"].isin({spec.key for spec in specs})]
+    failed = trials[trials["status"] == "failed"]
+    for row in failed.head(SHOWN_FAILURES).itertuples():
+        print(f"failed: {row.label} on {row.dataset} seed {row.seed}: {row.error}", file=sys.stderr)
+    if len(failed) > SHOWN_FAILURES:
+        print(f"... and {len(failed) - SHOWN_FAILURES} more: `tnasbench status {store.path}` lists them all")
+    held = int(trials["status"].isin(["running", "interrupted"]).sum())  # others' claims not finished yet
+    if held:
+        print(
+            f"{held} trials are held by another runner of {store.path}, unfinished: run the same command again "
+            "once it is done, or after its lease lapses (5 minutes after it stops)",
+            file=sys.stderr,
+        )
+    store.close()
+    return 1 if len(failed) or held else 0
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    import json
-
     from tnasbench.report import build_report
-    from tnasbench.runner import compare_specs, run_specs
+    from tnasbench.runner import compare_specs
     from tnasbench.store import Store
+    from tnasbench.suite import DEFAULT_TRIAL_TIMEOUT
 
     for module in args.imports:
         _import_plugin(module)
-    try:
-        params = json.loads(args.params)
-    except json.JSONDecodeError as error:
-        raise TnasbenchError(f"--params is not valid JSON ({error}): pass e.g. '{{\"population\": 20}}'") from None
-    store = Store(_existing(args.store))
-    specs = compare_specs(store, args.searcher, params, args.label)
-    counts = run_specs(f"compare {args.searcher}", specs, store, jobs=args.jobs, show_progress=not args.quiet)
-    store.close()
-    print(
-        f"{args.searcher}: {counts['done']} trials run, {counts['skipped']} already stored, {counts['failed']} failed"
-    )
-    finished = counts["done"] + counts["skipped"]  # the new searcher is the reference once it has results
-    print(f"report: {build_report(args.store, args.out, (args.label or args.searcher) if finished else None)}")
-    return 1 if counts["failed"] else 0
+    Store(args.store, readonly=True).close()  # a tnasbench store, checked before anything writes to it
+    store = Store(args.store)
+    specs = compare_specs(store, args.searcher, args.params, args.label)
+    code = _run(f"compare {args.searcher}", specs, store, args, args.trial_timeout or DEFAULT_TRIAL_TIMEOUT)
+    stored = Store(args.store, readonly=True)
+    finished = stored.statuses()
+    stored.close()
+    reference = (args.label or args.searcher) if any(finished.get(s.key) == "done" for s in specs) else None
+    print(f"report: {build_report(args.store, args.out, reference)}")  # the new searcher is the reference
+    return code
 
 
 def _import_plugin(module: str) -> None:
-    """Import a module (dotted name or .py file) whose import registers searchers with ``register``."""
-    import importlib
-    import importlib.util
+    """Import a module (dotted name, or a .py file) whose import registers searchers with ``register``.
 
+    Its folder (the current one for a dotted name) goes on ``sys.path``, so that pool workers, which
+    inherit the path, import it by name too.
+    """
+    import importlib
+
+    folder, name = (Path(module).resolve().parent, Path(module).stem) if module.endswith(".py") else (Path(), module)
+    if module.endswith(".py") and not Path(module).is_file():
+        raise TnasbenchError(f"--import {module}: no such file")
+    if str(folder.resolve()) not in sys.path:
+        sys.path.insert(0, str(folder.resolve()))
     try:
-        if module.endswith(".py"):
-            spec = importlib.util.spec_from_file_location(Path(module).stem, module)
-            if spec is None or spec.loader is None or not Path(module).is_file():
-                raise FileNotFoundError(module)
-            spec.loader.exec_module(importlib.util.module_from_spec(spec))
-        else:
-            importlib.import_module(module)
+        importlib.import_module(name)
     except Exception as error:
         raise TnasbenchError(f"--import {module} failed: {type(error).__name__}: {error}") from None
 
@@ -102,16 +137,17 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from tnasbench.benchmarks.importers import data_status, import_source
+    from tnasbench.benchmarks.importers import data_status, import_sources
     from tnasbench.benchmarks.tables import data_home
 
     if args.action == "import":
         if not args.paths:
             raise TnasbenchError("data import needs at least one PATH (e.g. ../shared/data/nb201/*.csv)")
-        for path in args.paths:
-            for metric, origin in import_source(path).items():
-                print(f"imported {metric} from {origin}")
+        for metric, origin in import_sources(args.paths).items():
+            print(f"imported {metric} from {origin}")
         return 0
+    if args.paths:
+        raise TnasbenchError("data status takes no PATH: run `tnasbench data status`")
     print(f"tables cached in {data_home() / 'nb201'}")
     for dataset, metric, source in data_status():
         print(f"{dataset:15s} {metric:15s} {source}")
@@ -120,16 +156,22 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from tnasbench.report import build_report
+    from tnasbench.store import Store
 
-    print(f"report: {build_report(_existing(args.store), args.out, args.reference, args.margin)}")
+    Store(args.store, readonly=True).close()
+    print(f"report: {build_report(args.store, args.out, args.reference, args.margin)}")
     return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from tnasbench.store import Store
-    from tnasbench.verify import verify_store
+    from tnasbench.verify import repair_store, verify_store
 
-    store = Store(_existing(args.store))
+    Store(args.store, readonly=True).close()
+    store = Store(args.store, readonly=not args.repair)
+    if args.repair:
+        redone, left = repair_store(store)
+        print(f"repair: {redone} trials with incomplete observations redone" + (f", {left} not" if left else ""))
     problems = verify_store(store)
     done = int((store.progress()["status"] == "done").sum())
     store.close()
@@ -142,7 +184,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from tnasbench.store import Store
 
-    for path in Store(_existing(args.store)).export(args.out, args.format):
+    for path in Store(args.store, readonly=True).export(args.out, args.format):
         print(f"wrote {path}")
     return 0
 
@@ -150,7 +192,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from tnasbench.store import Store
 
-    trials = Store(_existing(args.store)).progress()
+    trials = Store(args.store, readonly=True).progress()
     if trials.empty:
         print("no trials")
         return 0
@@ -165,73 +207,104 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _existing(path: str) -> Path:
-    if not Path(path).is_file():
-        raise TnasbenchError(f"{path}: no such store (create one with `tnasbench run SUITE --store {path}`)")
-    return Path(path)
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line naming the problem and where help is."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"tnasbench: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tnasbench", description="NAS benchmark and reproducibility harness.")
+    parser = Parser(prog="tnasbench", description="NAS benchmark and reproducibility harness.")
+    parser.add_argument("--version", action="version", version=f"tnasbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    store_help = "a tnasbench store (.sqlite file)"
+    timeout_help = "fail a trial that runs longer than SECONDS of wall clock (default: the suite's trial_timeout, 6 h)"
     run = sub.add_parser("run", help="run a suite's missing trials into a store")
-    run.add_argument("suite")
+    run.add_argument("suite", help="suite file (TOML), e.g. suites/quickstart.toml")
     run.add_argument("--store", help="SQLite store (default results/<suite name>.sqlite)")
-    run.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    run.add_argument("--scheduler", metavar="ADDRESS", help="run trials on a Dask cluster, e.g. tcp://host:8786")
-    run.add_argument("--report", metavar="DIR", help="write a report to DIR afterwards")
+    run.add_argument("--jobs", type=arguments.jobs, default=1, help="worker processes, at most the CPUs (default 1)")
+    run.add_argument("--scheduler", type=arguments.scheduler, metavar="ADDRESS",
+                     help="run trials on a Dask cluster, e.g. tcp://host:8786")  # fmt: skip
+    run.add_argument("--trial-timeout", type=arguments.seconds, metavar="SECONDS", help=timeout_help)
+    run.add_argument("--report", type=arguments.folder, metavar="DIR", help="write a report to DIR afterwards")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
     listing = sub.add_parser("list", help="list searchers, datasets or suites")
-    listing.add_argument("what", choices=("searchers", "datasets", "suites"))
+    listing.add_argument("what", choices=("searchers", "datasets", "suites"), help="what to list")
     listing.set_defaults(func=_cmd_list)
-    data = sub.add_parser("data", help="import NB201 tables or show what is present")
-    data.add_argument("action", choices=("import", "status"))
-    data.add_argument("paths", nargs="*")
+    data = sub.add_parser("data", help="import NB201 tables or show what is present and missing")
+    data.add_argument("action", choices=("import", "status"), help="import PATHs into the cache, or show it")
+    data.add_argument("paths", nargs="*", type=arguments.existing_path, metavar="PATH",
+                      help="NB201 CSV, NASLib pickle or NATS-Bench tss file/folder (for import)")  # fmt: skip
     data.set_defaults(func=_cmd_data)
     report = sub.add_parser("report", help="figures and tables from a store")
-    report.add_argument("store")
-    report.add_argument("--out", default="report", help="output folder (default ./report)")
+    report.add_argument("store", type=arguments.store, help=store_help)
+    report.add_argument("--out", type=arguments.folder, default="report", help="output folder (default ./report)")
     report.add_argument("--reference", help="searcher to pair every other one against (default: tnas when stored)")
-    report.add_argument("--margin", type=float, metavar="POINTS",
+    report.add_argument("--margin", type=arguments.points, metavar="POINTS",
                         help="also test each pair for equivalence within ±POINTS regret (TOST), e.g. 0.25")  # fmt: skip
     report.set_defaults(func=_cmd_report)
     compare = sub.add_parser("compare", help="run a new searcher on every stored benchmark/seed, then report")
-    compare.add_argument("store")
+    compare.add_argument("store", type=arguments.store, help=store_help)
     compare.add_argument("--searcher", required=True, help="registered name of the searcher to add")
-    compare.add_argument("--params", default="{}", help="its hyper-parameters as JSON")
-    compare.add_argument("--label", help="name in the reports (default: the searcher name)")
+    compare.add_argument("--params", type=arguments.json_object, default={}, help="its hyper-parameters as JSON")
+    compare.add_argument("--label", type=arguments.label, help="name in the reports (default: the searcher name)")
     compare.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
-                         help="module or .py file that registers the searcher (repeatable)")  # fmt: skip
-    compare.add_argument("--jobs", type=int, default=1)
-    compare.add_argument("--out", default="report", help="report folder (default ./report)")
-    compare.add_argument("--quiet", action="store_true")
+                         help="module (from the current folder) or .py file that registers the searcher")  # fmt: skip
+    compare.add_argument("--jobs", type=arguments.jobs, default=1, help="worker processes (default 1)")
+    compare.add_argument("--trial-timeout", type=arguments.seconds, metavar="SECONDS", help=timeout_help)
+    compare.add_argument("--out", type=arguments.folder, default="report", help="report folder (default ./report)")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
     compare.set_defaults(func=_cmd_compare)
     verify = sub.add_parser("verify", help="check a store's integrity and that its data still match")
-    verify.add_argument("store")
+    verify.add_argument("store", type=arguments.store, help=store_help)
+    verify.add_argument("--repair", action="store_true", help="first redo finished trials with missing observations")
     verify.set_defaults(func=_cmd_verify)
     export = sub.add_parser("export", help="write the store as parquet or CSV")
-    export.add_argument("store")
-    export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
-    export.add_argument("--out", default="export")
+    export.add_argument("store", type=arguments.store, help=store_help)
+    export.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="file format (default parquet)")
+    export.add_argument("--out", type=arguments.folder, default="export", help="output folder (default ./export)")
     export.set_defaults(func=_cmd_export)
-    status = sub.add_parser("status", help="trials per dataset and searcher: done / failed / running")
-    status.add_argument("store")
+    status = sub.add_parser("status", help="trials per dataset and searcher: done / failed / running / superseded")
+    status.add_argument("store", type=arguments.store, help=store_help)
     status.set_defaults(func=_cmd_status)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # small GP fits and CPU training are slower on contended threads
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
+    except SystemExit as exit:  # the parser's one-line errors, --help and --version
+        return exit.code if isinstance(exit.code, int) else 2
     except TnasbenchError as error:
-        print(f"tnasbench: error: {error}", file=sys.stderr)
-        return 2
+        return _error(str(error))
     except KeyboardInterrupt:
         print("tnasbench: interrupted; finished trials are kept, run the same command to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `tnasbench data status | head -3`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as error:
+        if _is_database_error(error):
+            return _error(f"the store is damaged ({error}): restore it from a copy; `tnasbench verify` shows what")
+        if isinstance(error, OSError):
+            return _error(f"{error}: check the path and its permissions")
+        raise
+
+
+def _error(message: str) -> int:
+    print(f"tnasbench: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def _is_database_error(error: Exception) -> bool:
+    import pandas as pd
+
+    return isinstance(error, (sqlite3.DatabaseError, pd.errors.DatabaseError))
 
 
 if __name__ == "__main__":

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import json
 import math
 import multiprocessing
 import os
+import pickle
 import platform
-import signal
-import sys
 import threading
 import time
 import traceback
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 
 import torch
@@ -27,17 +25,17 @@ from tnasbench.benchmarks.live import LiveBenchmark
 from tnasbench.benchmarks.protocol import Benchmark, Query
 from tnasbench.benchmarks.tables import data_home
 from tnasbench.errors import TnasbenchError
+from tnasbench.limits import TrialGuard, TrialTimeout
 from tnasbench.provenance import provenance
 from tnasbench.searchers import SearchContext, get_searcher
 from tnasbench.searchers.context import build_context
 from tnasbench.searchers.oneshot import OneShotSearcher
-from tnasbench.searchers.registry import SearcherClass, register, runtime_searchers
+from tnasbench.searchers.registry import SearcherClass, check_params, runtime_searchers
 from tnasbench.seeding import seed_everything
 from tnasbench.space import Arch, nb201_space
 from tnasbench.store import Observation, Store, owner_id
-from tnasbench.suite import Suite, TrialSpec
-
-PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
+from tnasbench.suite import DEFAULT_TRIAL_TIMEOUT, Suite, TrialSpec
+from tnasbench.workers import pool_worker_init, worker_init
 
 
 @dataclass
@@ -134,11 +132,13 @@ def _run_one_shot(spec: TrialSpec, searcher: OneShotSearcher, benchmark: Benchma
         "cost_kind": "measured",
         "search_seconds": round(seconds, 3),
         "device": f"{device} ({name})",
+        "scale": asdict(benchmark.scale()),
     }
 
 
-def run_trial(spec: TrialSpec) -> TrialOutcome:
-    """One seeded search; never raises for searcher faults (the outcome carries the error).
+def run_trial(spec: TrialSpec, timeout: float = DEFAULT_TRIAL_TIMEOUT) -> TrialOutcome:
+    """One seeded search of at most ``timeout`` seconds; never raises for searcher faults (the outcome
+    carries the error), including a searcher's SystemExit or KeyboardInterrupt (see TrialGuard).
 
     Torch runs on one thread during the trial: float sums depend on the thread count, and GP fits
     amplify such differences into other proposals, so this keeps a seed's trajectory the same
@@ -147,12 +147,15 @@ def run_trial(spec: TrialSpec) -> TrialOutcome:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _run_trial(spec)
+        with TrialGuard(timeout) as guard:
+            return _run_trial(spec, guard)
+    except TrialTimeout as error:  # the alarm went off as the trial was finishing
+        return TrialOutcome(spec.key, error=str(error))
     finally:
         torch.set_num_threads(threads)
 
 
-def _run_trial(spec: TrialSpec) -> TrialOutcome:
+def _run_trial(spec: TrialSpec, guard: TrialGuard) -> TrialOutcome:
     outcome = TrialOutcome(spec.key)
     try:
         seed_everything(spec.searcher_seed)
@@ -164,16 +167,22 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
         space = nb201_space()
         context: SearchContext = build_context(spec)
         searcher = cls(**spec.searcher_params)
+        started = time.perf_counter()
         searcher.setup(space, context, spec.searcher_seed)
+        compute = {"setup_seconds": time.perf_counter() - started, "ask_tell_seconds": 0.0}
         optimum = benchmark.optimum()
         best, incumbent_reported, spent = (-1, -math.inf), -math.inf, 0.0
         step = 0
         while not spec.budget.exhausted(step, spent):
+            guard.check()
             start = time.perf_counter()
             arch, epochs = _unpack(searcher.ask(), spec.label)
+            asked = time.perf_counter()
             evaluation = benchmark.evaluate(arch, epochs)
             result = evaluation.result
+            evaluated = time.perf_counter()
             searcher.tell(arch, result)
+            compute["ask_tell_seconds"] += (asked - start) + (time.perf_counter() - evaluated)
             step += 1
             spent += result.cost_seconds
             # the incumbent is chosen on what the searcher saw, a higher fidelity always preferred
@@ -191,8 +200,14 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
                     time.perf_counter() - start,
                 )
             )
-        outcome.info = searcher.describe()
-    except Exception as error:  # a faulty searcher fails its trial, the suite goes on
+        # the searcher's own compute (measured) and the task's scale, beside what the searcher says of itself
+        compute = {k: round(v, 4) for k, v in compute.items()}
+        outcome.info = searcher.describe() | {"compute": compute, "scale": asdict(benchmark.scale())}
+    except TrialTimeout as error:
+        outcome.error = str(error)
+    except (Exception, SystemExit, KeyboardInterrupt) as error:  # a faulty searcher fails its trial, the suite goes on
+        if isinstance(error, KeyboardInterrupt) and guard.user_interrupt:
+            raise
         summary = f"{type(error).__name__}: {error}"
         frames = traceback.extract_tb(error.__traceback__)
         where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
@@ -200,38 +215,23 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
     return outcome
 
 
-def _pool_worker_init(searchers: dict[str, SearcherClass]) -> None:
-    """A local pool worker: as any worker, and on Linux the kernel kills it when the runner dies
-    (even by SIGKILL), so no orphan keeps computing a trial nobody will record."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    _worker_init(searchers)
-
-
-def _worker_init(searchers: dict[str, SearcherClass]) -> None:
-    """A worker process: one BLAS thread, and the searchers the runner registered at run time."""
-    os.environ["OMP_NUM_THREADS"] = "1"
-    for cls in searchers.values():
-        register(cls)
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
-
-
 def run_suite(
-    suite: Suite, store: Store, jobs: int = 1, show_progress: bool = True, scheduler: str | None = None
+    suite: Suite,
+    store: Store,
+    jobs: int = 1,
+    show_progress: bool = True,
+    scheduler: str | None = None,
+    trial_timeout: float | None = None,
 ) -> dict[str, int]:
     """Run every trial of ``suite`` not yet done in ``store``; returns counts by outcome."""
     specs = [resolve(spec) for spec in suite.trials()]
-    return run_specs(suite.name, specs, store, jobs, show_progress, scheduler)
+    timeout = trial_timeout or suite.trial_timeout
+    return run_specs(suite.name, specs, store, jobs, show_progress, scheduler, timeout)
 
 
 def compare_specs(store: Store, searcher: str, params: dict | None = None, label: str | None = None) -> list[TrialSpec]:
     """The trials ``searcher`` needs to be compared with everything in ``store``: same benchmarks, seeds, budgets."""
-    get_searcher(searcher)  # a clear error for an unknown name before anything runs
+    check_params(searcher, params or {})  # a clear error for an unknown name or parameter before anything runs
     trials = store.trials()
     done = trials[trials["status"] == "done"]
     if done.empty:
@@ -245,6 +245,28 @@ def compare_specs(store: Store, searcher: str, params: dict | None = None, label
     return sorted(specs.values(), key=lambda s: (s.dataset, s.budget.evaluations or 0, s.seed))
 
 
+def check_labels(store: Store, specs: list[TrialSpec]) -> None:
+    """Refuse specs whose label already names another searcher or other params in ``store`` (or among them):
+    reports group trials by label, so two searchers under one label would be silently pooled."""
+    named = store.labels()
+    for spec in specs:
+        named.setdefault(spec.label, set()).add((spec.searcher, spec.params))
+        if len(named[spec.label]) > 1:
+            (searcher, params), *_ = sorted(named[spec.label] - {(spec.searcher, spec.params)})
+            raise TnasbenchError(
+                f"label {spec.label!r} already names searcher {searcher} with params {params} in {store.path}: "
+                f"give {spec.searcher} with params {spec.params} another label"
+            )
+
+
+def superseding(store: Store, specs: list[TrialSpec]) -> int:
+    """How many of ``specs`` will re-run a trial the store has finished under other code or data."""
+    trials = store.trials()
+    finished = {TrialSpec.from_json(text).slot for text in trials.loc[trials["status"] == "done", "spec"]}
+    done = set(trials.loc[trials["status"] == "done", "key"])
+    return sum(spec.slot in finished and spec.key not in done for spec in specs)
+
+
 def run_specs(
     title: str,
     specs: list[TrialSpec],
@@ -252,24 +274,34 @@ def run_specs(
     jobs: int = 1,
     show_progress: bool = True,
     scheduler: str | None = None,
+    trial_timeout: float = DEFAULT_TRIAL_TIMEOUT,
 ) -> dict[str, int]:
     """Run the trials not yet done in ``store``: in this process, a local process pool (``jobs`` > 1) or
-    on a Dask cluster (``scheduler``). This process stays the store's only writer; counts by outcome."""
+    on a Dask cluster (``scheduler``). This process stays the store's only writer; counts by outcome.
+
+    A done trial whose observations are incomplete is redone. "elsewhere" counts trials left to
+    another live runner; a trial this runner lost to another (its lease lapsed) counts as skipped.
+    """
     if jobs < 1:
         raise TnasbenchError(f"--jobs must be at least 1, got {jobs}")
+    check_labels(store, specs)
+    incomplete = store.incomplete()
+    store.reopen([s.key for s in specs if s.key in incomplete], "its observations were incomplete: redone")
     done = {k for k, s in store.statuses().items() if s == "done"}
     pending = [s for s in specs if s.key not in done]
     counts = {"skipped": len(specs) - len(pending), "done": 0, "failed": 0, "elsewhere": 0}
     facts = provenance()
-
-    def record(spec: TrialSpec, outcome: TrialOutcome) -> None:
-        store.add_observations(spec.key, outcome.observations)
-        store.finish_trial(spec.key, outcome.error, outcome.info)
-        counts["failed" if outcome.error else "done"] += 1
-
     # searchers registered in this process go to the workers with them (checked before anything is claimed)
     shipped = runtime_searchers({spec.searcher for spec in pending}) if jobs > 1 or scheduler else {}
+    client = _dask_client(scheduler, shipped) if scheduler and pending else None  # connect before claiming
     owner = owner_id()
+
+    def record(spec: TrialSpec, outcome: TrialOutcome) -> None:
+        if store.record(spec.key, owner, outcome.observations, outcome.error, outcome.info):
+            counts["failed" if outcome.error else "done"] += 1
+        else:
+            counts["skipped"] += 1  # its lease lapsed and another runner ran it: that run counts
+        progress.advance(task)
 
     def claimed(specs: list[TrialSpec]) -> Iterator[TrialSpec]:
         """Claim each trial only when it is about to run, so that a runner started later shares the rest."""
@@ -283,29 +315,28 @@ def run_specs(
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=not show_progress, transient=False) as progress, _Heartbeat(store.path, owner):
         task = progress.add_task(f"{title}: {len(pending)} trials to run", total=len(pending))
-        if scheduler:  # the cluster schedules: every trial is submitted (and claimed) up front
-            for spec, outcome in _on_dask(list(claimed(pending)), scheduler, shipped):
+        if client is not None:  # the cluster schedules: every trial is submitted (and claimed) up front
+            for spec, outcome in _on_dask(client, list(claimed(pending)), trial_timeout):
                 record(spec, outcome)
-                progress.advance(task)
         elif jobs == 1:
             for spec in claimed(pending):
-                record(spec, run_trial(spec))
-                progress.advance(task)
+                record(spec, run_trial(spec, trial_timeout))
         else:
             # spawned, not forked: forking a process with live threads (the heartbeat, a Dask client's
-            # IO loop) can copy a held lock into the child and hang it
+            # IO loop) can copy a held lock into the child and hang it. Workers watch this process and
+            # exit when it dies, whenever that is (see workers.watch_parent).
             spawn = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(jobs, spawn, _pool_worker_init, (shipped,)) as pool:
+            init = (os.getpid(), pickle.dumps(shipped))
+            with ProcessPoolExecutor(jobs, spawn, pool_worker_init, init) as pool:
                 queue, running = claimed(pending), {}
                 while True:
                     for spec in itertools.islice(queue, 2 * jobs - len(running)):  # keep the workers fed
-                        running[pool.submit(run_trial, spec)] = spec
+                        running[pool.submit(run_trial, spec, trial_timeout)] = spec
                     if not running:
                         break
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
                         record(running.pop(future), future.result())
-                        progress.advance(task)
     return counts
 
 
@@ -337,28 +368,35 @@ def needs_gpu(spec: TrialSpec) -> bool:
     return spec.benchmark == "nb201-live" or issubclass(get_searcher(spec.searcher), OneShotSearcher)
 
 
-def _on_dask(pending: list[TrialSpec], scheduler: str, shipped: dict[str, SearcherClass]):
+def _dask_client(scheduler: str, shipped: dict[str, SearcherClass]):
+    """A connected Dask client whose workers have the run-time searchers."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise TnasbenchError("--scheduler needs dask.distributed: pip install -e '.[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, ValueError, TypeError) as error:
+        raise TnasbenchError(f"cannot reach the Dask scheduler at {scheduler} ({error}): is it running?") from None
+    client.run(worker_init, shipped)
+    return client
+
+
+def _on_dask(client, pending: list[TrialSpec], timeout: float):
     """Yield (spec, outcome) as a Dask cluster finishes trials; Dask reschedules those of workers that die.
 
     GPU-needing trials ask for the ``GPU`` resource when some worker offers it (``dask worker
     --resources GPU=1``); on a cluster without one they run wherever there is room.
     """
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:
-        raise TnasbenchError("--scheduler needs dask.distributed: pip install -e '.[dask]'") from None
-    try:
-        client = Client(scheduler, timeout="20s")
-    except OSError as error:
-        raise TnasbenchError(f"cannot reach the Dask scheduler at {scheduler} ({error}): is it running?") from None
+    from distributed import as_completed as dask_completed
+
     with client:
-        client.run(_worker_init, shipped)
         offers_gpu = any("GPU" in w.get("resources", {}) for w in client.scheduler_info()["workers"].values())
         futures = {
             client.submit(
                 run_trial,
                 spec,
+                timeout,
                 key=f"trial-{spec.key}",
                 pure=False,
                 resources={"GPU": 1} if offers_gpu and needs_gpu(spec) else None,

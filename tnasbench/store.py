@@ -56,32 +56,68 @@ class Observation:
 class Store:
     """A SQLite result store; the process that opens it is its only writer."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
+        """Open (or, unless ``readonly``, create) the store at ``path``.
+
+        Nothing is written to a file that is not already a tnasbench store: a foreign SQLite
+        database, a zero-byte file or another kind of file is refused as it is. A store opened
+        ``readonly`` (or one this process cannot write) is read through a ``mode=ro`` connection.
+        """
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise TnasbenchError(f"{self.path} is a folder, not a store: pass a file path such as {self.path}/s.sqlite")
+        exists = self.path.is_file()
+        if readonly and not (exists and self.path.stat().st_size):
+            state = "is an empty file, not a tnasbench store" if exists else "no such store"
+            raise TnasbenchError(f"{self.path}: {state} (create one with `tnasbench run SUITE --store {self.path}`)")
+        self.readonly = readonly or (exists and not os.access(self.path, os.W_OK))
         try:
-            self.db = sqlite3.connect(self.path, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
-            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            self.db = self._connect(exists)
+            version = _schema_version(self.db, self.path)
+            if self.readonly and version is None:
+                raise TnasbenchError(f"{self.path} is an empty SQLite database, not a tnasbench store")
+            if version is not None and version > SCHEMA_VERSION:
+                raise TnasbenchError(
+                    f"{self.path} has store schema {version}, this tnasbench reads schema {SCHEMA_VERSION}: "
+                    "upgrade tnasbench"
+                )
+            if not self.readonly:
+                self._prepare(version)
         except sqlite3.DatabaseError as error:
             raise TnasbenchError(f"{self.path} is not a tnasbench store ({error}): pass another --store path") from None
-        if row is None:
-            with self.db:
-                self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) in MIGRATIONS:
-            with self.db:
-                for version in range(int(row[0]), SCHEMA_VERSION):
-                    for statement in MIGRATIONS[version]:
+
+    def _connect(self, exists: bool) -> sqlite3.Connection:
+        if self.readonly:
+            try:
+                db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+                db.execute("SELECT 1 FROM sqlite_master").fetchall()
+                return db
+            except sqlite3.OperationalError:  # a WAL store in a folder nobody may write: read the file as it is
+                return sqlite3.connect(f"file:{self.path}?immutable=1", uri=True)
+        parent = next((p for p in self.path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise TnasbenchError(f"{self.path} lies under {parent}, which is a file: pass another --store path")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise TnasbenchError(
+                f"cannot create the folder of {self.path} ({error}): pass another --store path"
+            ) from None
+        return sqlite3.connect(self.path, timeout=30)
+
+    def _prepare(self, version: int | None) -> None:
+        """Create a new store's tables, or migrate an older schema in place."""
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        with self._writing():
+            if version is None:
+                self.db.executescript(SCHEMA)
+                self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif version < SCHEMA_VERSION:
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[step]:
                         self.db.execute(statement)
                 self.db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
-            newer = int(row[0]) > SCHEMA_VERSION
-            raise TnasbenchError(
-                f"{self.path} has store schema {row[0]}, this tnasbench reads schema {SCHEMA_VERSION}: "
-                + ("upgrade tnasbench" if newer else "re-run the suite into a new store")
-            )
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
@@ -90,6 +126,10 @@ class Store:
             with self.db:
                 yield
         except sqlite3.OperationalError as error:
+            if "readonly" in str(error):
+                raise TnasbenchError(
+                    f"cannot write {self.path}: it is read-only; copy it or pass another --store"
+                ) from None
             if not any(sign in str(error) for sign in ("full", "disk I/O error", "too large")):
                 raise
             raise TnasbenchError(
@@ -178,8 +218,65 @@ class Store:
                 ("failed" if error else "done", error, time.time(), json.dumps(info or {}, sort_keys=True), key),
             )
 
+    def record(
+        self, key: str, owner: str, observations: list[Observation], error: str | None, info: dict[str, Any]
+    ) -> bool:
+        """Write a finished trial's observations and status in one transaction, if ``owner`` still holds it.
+
+        A runner paused past its lease may find its trial taken over and finished by another: then
+        nothing is written and False returned (the other run counts).
+        """
+        with self._writing():
+            self.db.execute("BEGIN IMMEDIATE")
+            row = self.db.execute("SELECT status, owner FROM trials WHERE key=?", (key,)).fetchone()
+            if row is None or row != ("running", owner):
+                return False
+            self.db.execute("DELETE FROM observations WHERE trial=?", (key,))
+            self.db.executemany(
+                "INSERT INTO observations VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (key, o.step, o.arch, o.epochs, o.objective, o.reported, o.regret, o.cost_seconds, o.wall_seconds)
+                    for o in observations
+                ],
+            )
+            self.db.execute(
+                "UPDATE trials SET status=?, error=?, finished=?, searcher_info=?, lease_until=NULL WHERE key=?",
+                ("failed" if error else "done", error, time.time(), json.dumps(info, sort_keys=True), key),
+            )
+        return True
+
     def trials(self) -> pd.DataFrame:
-        return pd.read_sql_query("SELECT * FROM trials ORDER BY dataset, label, seed", self.db)
+        frame = pd.read_sql_query("SELECT * FROM trials ORDER BY dataset, label, seed", self.db)
+        for column in ("searcher_info", "owner", "lease_until"):  # an older schema read without migrating it
+            if column not in frame:
+                frame[column] = None
+        return frame
+
+    def incomplete(self) -> dict[str, str]:
+        """Finished trials whose observations are not steps 1..n of their budget: {key: what is wrong}."""
+        query = """SELECT t.key, t.budget_evaluations, t.searcher_info, COUNT(o.step), MIN(o.step), MAX(o.step)
+                   FROM trials t LEFT JOIN observations o ON o.trial = t.key
+                   WHERE t.finished IS NOT NULL AND t.error IS NULL GROUP BY t.key"""
+        found = {}
+        for key, evaluations, info, n, low, high in self.db.execute(query):
+            expected = 1 if json.loads(info or "{}").get("one_shot") else evaluations
+            if n == 0 or low != 1 or high != n or (expected is not None and n != expected):
+                found[key] = f"{n} observations, steps {low}..{high}"
+        return found
+
+    def reopen(self, keys: list[str], reason: str) -> None:
+        """Mark finished trials as failed with ``reason`` so that the next run redoes them from their seeds."""
+        with self._writing():
+            self.db.executemany(
+                "UPDATE trials SET status='failed', error=? WHERE key=? AND status='done'", [(reason, k) for k in keys]
+            )
+
+    def labels(self) -> dict[str, set[tuple[str, str]]]:
+        """The (searcher, params) pairs stored under each label (more than one would pool searchers)."""
+        found: dict[str, set[tuple[str, str]]] = {}
+        for label, searcher, params in self.db.execute("SELECT DISTINCT label, searcher, params FROM trials"):
+            found.setdefault(label, set()).add((searcher, params))
+        return found
 
     def progress(self) -> pd.DataFrame:
         """``trials()`` with two more statuses: "interrupted" for running trials whose runner is gone (a
@@ -220,9 +317,41 @@ class Store:
         return written
 
 
+def _schema_version(db: sqlite3.Connection, path: Path) -> int | None:
+    """The store schema of ``db``: None for a database with no tables; anything else is refused."""
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables:
+        return None
+    if not {"meta", "trials", "observations"} <= tables:
+        raise TnasbenchError(
+            f"{path} is a SQLite database but not a tnasbench store (tables {', '.join(sorted(tables)[:4])}): "
+            "pass another --store path"
+        )
+    row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    try:
+        version = int(row[0])
+        if version < 1:
+            raise ValueError(version)
+        return version
+    except (TypeError, ValueError):
+        raise TnasbenchError(
+            f"{path}: store schema version {row[0] if row else None!r} is not a number (damaged store?): "
+            "restore it from a copy"
+        ) from None
+
+
 def owner_id() -> str:
-    """This runner's identity in claims: host and process id."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This runner's identity in claims: host, process id and (on Linux) the process's start time."""
+    start = _start_time(os.getpid())
+    return f"{socket.gethostname()}:{os.getpid()}" + (f":{start}" if start else "")
+
+
+def _start_time(pid: int) -> str:
+    """When process ``pid`` started (clock ticks since boot), which tells it from a later one with its pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
 
 
 def claim_is_live(owner: str | None, lease_until: float | None, now: float) -> bool:
@@ -231,8 +360,8 @@ def claim_is_live(owner: str | None, lease_until: float | None, now: float) -> b
 
 
 def owner_alive(owner: str | None) -> bool:
-    """False only when ``owner`` is a process on this host that no longer exists."""
-    host, _, pid = (owner or "").rpartition(":")
+    """False only when ``owner`` is a process on this host that no longer exists (or whose pid was reused)."""
+    host, pid, start = ((owner or "").split(":") + ["", ""])[:3]
     if host != socket.gethostname() or not pid.isdigit():
         return True  # another machine's runner: trust its lease
     try:
@@ -240,5 +369,5 @@ def owner_alive(owner: str | None) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    return not start or _start_time(int(pid)) in ("", start)

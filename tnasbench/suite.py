@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
+import re
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 from tnasbench import __version__
 from tnasbench.errors import TnasbenchError
 from tnasbench.seeding import derive_seed
+from tnasbench.space import NUM_CELLS
 
 BENCHMARKS = ("nb201", "nb201-live")
 TOP_KEYS = {
@@ -28,9 +31,13 @@ TOP_KEYS = {
     "budgets",
     "searchers",
     "live",
+    "trial_timeout",
 }
 SEARCHER_KEYS = {"name", "params", "label"}
 BUDGET_KEYS = {"evaluations", "seconds"}
+DEFAULT_TRIAL_TIMEOUT = 6 * 3600.0  # seconds of wall clock a trial may take before it fails
+MAX_SEED = 2**32 - 1
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a suite name is a file name: results/<name>.sqlite
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class TrialSpec:
         """The experiment this trial is a run of, whatever code or data ran it: of the finished trials
         in one slot (say, before and after a searcher's version bump), reports count the latest."""
         content = asdict(self)
-        for name in ("suite", "signature", "searcher_version"):
+        for name in ("suite", "report", "signature", "searcher_version"):  # "auto" resolves by the data present
             content.pop(name)
         return _digest(content)
 
@@ -126,6 +133,7 @@ class Suite:
     searchers: tuple[tuple[str, str, str], ...]  # (name, label, params JSON)
     live: str = "{}"
     description: str = ""
+    trial_timeout: float = DEFAULT_TRIAL_TIMEOUT
 
     def trials(self) -> list[TrialSpec]:
         return [
@@ -163,21 +171,37 @@ def _check_keys(path: Path, where: str, found: dict, allowed: set[str]) -> None:
             raise _fail(path, f"unknown key {key!r} in {where}{hint}")
 
 
-def _positive(path: Path, name: str, value: Any, kind: type) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int) or value <= 0:
-        raise _fail(path, f"{name} must be a positive {'number' if kind is float else 'integer'}, got {value!r}")
+def _positive(path: Path, name: str, value: Any, kind: type, most: float = math.inf, why: str = "") -> Any:
+    """``value`` if it is a finite positive number (an integer for ``kind`` int) no larger than ``most``."""
+    number = not isinstance(value, bool) and isinstance(value, (int, float) if kind is float else int)
+    if not number or not 0 < value < math.inf:
+        raise _fail(path, f"{name} must be a finite positive {'number' if kind is float else 'integer'}, got {value!r}")
+    if value > most:
+        raise _fail(path, f"{name} must be at most {most:,g}{why}, got {value!r}")
+    return value
+
+
+def _seed(path: Path, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise _fail(path, f"{name} must be integers from 0 to {MAX_SEED}, got {value!r}")
     return value
 
 
 def load_suite(path: str | Path) -> Suite:
     """Read and validate a suite file; any problem is one clear TnasbenchError."""
     path = Path(path)
+    if path.is_dir():
+        raise TnasbenchError(f"{path} is a folder: pass a suite file such as {path}/quickstart.toml")
     if not path.is_file():
         raise TnasbenchError(f"{path}: no such suite file (`tnasbench list suites` shows the shipped ones)")
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise _fail(path, f"not UTF-8 text ({error.reason} at byte {error.start}): save the suite as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise _fail(path, f"malformed TOML: {error}") from None
+    except OSError as error:
+        raise _fail(path, f"cannot read it ({error.strerror})") from None
     return parse_suite(raw, path)
 
 
@@ -190,6 +214,10 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
     for required in ("name", "datasets", "seeds", "budgets", "searchers"):
         if required not in raw:
             raise _fail(path, f"missing key {required!r}")
+    if not isinstance(raw["name"], str) or not NAME.fullmatch(raw["name"]):
+        raise _fail(
+            path, f"name must be letters, digits, '.', '_' or '-' (it names the store file), got {raw['name']!r}"
+        )
     benchmark = raw.get("benchmark", "nb201")
     if benchmark not in BENCHMARKS:
         raise _fail(path, f"unknown benchmark {benchmark!r}: choose one of {', '.join(BENCHMARKS)}")
@@ -215,17 +243,14 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
     if noise not in NOISE_MODES:
         raise _fail(path, f"unknown noise {noise!r}: choose one of {', '.join(NOISE_MODES)}")
     seeds = raw["seeds"]
-    if (
-        not isinstance(seeds, list)
-        or not seeds
-        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
-    ):
+    if not isinstance(seeds, list) or not seeds:
         raise _fail(path, f"seeds must be a non-empty list of integers, got {seeds!r}")
+    for seed in seeds:
+        _seed(path, "seeds", seed)
     if len(set(seeds)) != len(seeds):
         raise _fail(path, "seeds must not repeat")
-    suite_seed = raw.get("seed", 0)
-    if isinstance(suite_seed, bool) or not isinstance(suite_seed, int):
-        raise _fail(path, f"seed must be an integer, got {suite_seed!r}")
+    suite_seed = _seed(path, "seed", raw.get("seed", 0))
+    timeout = float(_positive(path, "trial_timeout (seconds)", raw.get("trial_timeout", DEFAULT_TRIAL_TIMEOUT), float))
     budgets = []
     if not isinstance(raw["budgets"], list) or not raw["budgets"]:
         raise _fail(path, "budgets must be a non-empty list like [{evaluations = 100}]")
@@ -237,7 +262,9 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         seconds = item.get("seconds")
         budgets.append(
             Budget(
-                _positive(path, "budget evaluations", evaluations, int) if evaluations is not None else None,
+                _positive(path, "budget evaluations", evaluations, int, NUM_CELLS, " (the cells in the space)")
+                if evaluations is not None
+                else None,
                 float(_positive(path, "budget seconds", seconds, float)) if seconds is not None else None,
             )
         )
@@ -253,6 +280,8 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         if not isinstance(params, dict):
             raise _fail(path, f"params of searcher {item['name']!r} must be a table")
         label = item.get("label", item["name"])
+        if not isinstance(label, str) or not label.strip():
+            raise _fail(path, f"the label of searcher {item['name']!r} must be a non-empty string, got {label!r}")
         if label in labels:
             raise _fail(path, f"two searchers share the label {label!r}: give one a distinct label")
         labels.add(label)
@@ -280,4 +309,5 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         tuple(searchers),
         live,
         str(raw.get("description", "")),
+        timeout,
     )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 from tnasbench.errors import TnasbenchError
-from tnasbench.runner import benchmark_facts
+from tnasbench.runner import benchmark_facts, resolve, run_specs
 from tnasbench.store import Store
 from tnasbench.suite import TrialSpec
 
@@ -15,19 +14,22 @@ def verify_store(store: Store) -> list[str]:
     """Problems found (an empty list means the store is sound and reproducible from the data here)."""
     problems = [f"sqlite integrity: {row[0]}" for row in store.db.execute("PRAGMA integrity_check") if row[0] != "ok"]
     trials = store.progress()
-    steps = store.db.execute("SELECT trial, COUNT(*), MIN(step), MAX(step) FROM observations GROUP BY trial")
-    counts = {trial: (n, low, high) for trial, n, low, high in steps}
+    incomplete = store.incomplete()
+    for label, pairs in sorted(store.labels().items()):
+        if len(pairs) > 1:
+            named = "; ".join(f"{searcher} {params}" for searcher, params in sorted(pairs))
+            problems.append(f"label {label!r} pools {len(pairs)} searchers or settings ({named}): reports mix them")
     checked: dict[str, str] = {}
     completed = trials["finished"].notna() & trials["error"].isna()  # done, perhaps superseded since
     for row in trials[completed].itertuples():
         spec = TrialSpec.from_json(row.spec)
         if spec.key != row.key:
             problems.append(f"trial {row.key}: its stored spec hashes to {spec.key} (edited by hand?)")
-        n, low, high = counts.get(row.key, (0, None, None))
-        info = json.loads(row.searcher_info) if isinstance(row.searcher_info, str) else {}
-        expected = 1 if info.get("one_shot") else spec.budget.evaluations
-        if n == 0 or low != 1 or high != n or (expected is not None and n != expected):
-            problems.append(f"trial {row.key} ({row.label} on {row.dataset}): {n} observations, steps {low}..{high}")
+        if row.key in incomplete:
+            problems.append(
+                f"trial {row.key} ({row.label} on {row.dataset}): {incomplete[row.key]} "
+                "(`tnasbench verify --repair` redoes it)"
+            )
         if row.status == "superseded":  # replaced by a later run (perhaps on newer data): not reported
             continue
         data = replace(spec, seed=0, suite="", suite_seed=0, signature="", searcher_version="")
@@ -42,3 +44,17 @@ def verify_store(store: Store) -> list[str]:
                 f"the data here is {checked[data.key]}"
             )
     return sorted(set(problems))
+
+
+def repair_store(store: Store) -> tuple[int, int]:
+    """Redo, from their seeds, the finished trials whose observations are incomplete; returns
+    (redone, left): a trial whose code or data changed since is left (its suite re-runs it anew)."""
+    incomplete = store.incomplete()
+    if not incomplete:
+        return 0, 0
+    marks = ",".join("?" * len(incomplete))
+    stored = store.db.execute(f"SELECT spec FROM trials WHERE key IN ({marks})", list(incomplete)).fetchall()
+    specs = [TrialSpec.from_json(text) for (text,) in stored]
+    same = [spec for spec in specs if resolve(spec).key == spec.key]
+    counts = run_specs("repair", same, store, show_progress=False)
+    return counts["done"], len(specs) - counts["done"]

@@ -45,11 +45,39 @@ def test_import_adds_test_and_12_epoch_metrics(fresh_home):
 
 def test_wrong_checksum_is_refused_with_the_expected_one(fresh_home, tmp_path):
     corrupt = tmp_path / TEST200.name
-    data = bytearray(TEST200.read_bytes())
-    data[200] = ord("7") if data[200] != ord("7") else ord("8")
-    corrupt.write_bytes(bytes(data))
-    with pytest.raises(TnasbenchError, match=KNOWN_SHA256[TEST200.name]):
+    lines = TEST200.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].replace(".", ".1", 1)  # one accuracy a little off
+    corrupt.write_text("".join(lines))
+    with pytest.raises(TnasbenchError, match=f"not that of a known NB201 table .*{KNOWN_SHA256[TEST200.name][:12]}"):
         import_source(corrupt)
+
+
+@pytest.mark.parametrize("name", ["renamed.csv", "nb201_12ep_val_test_acc.csv"])
+@pytest.mark.parametrize("change", ["shuffled values", "random values"])
+def test_an_altered_table_is_refused_whatever_it_is_called(fresh_home, tmp_path, name, change):
+    lines = EPOCH12.read_text().splitlines(keepends=True)
+    header, rows = lines[0], [line.split(",") for line in lines[1:]]
+    column = header.split(",").index("cifar10-val")
+    values = [row[column] for row in rows]
+    rng = np.random.default_rng(0)
+    new = (
+        rng.permutation(values) if change == "shuffled values" else [f"{v:.3f}" for v in rng.uniform(0, 90, len(rows))]
+    )
+    for row, value in zip(rows, new, strict=True):
+        row[column] = str(value)
+    (tmp_path / name).write_text(header + "".join(",".join(row) for row in rows))
+    with pytest.raises(TnasbenchError, match="not that of a known NB201 table"):
+        import_source(tmp_path / name)
+    assert not (fresh_home / "nb201").exists()  # the cache is untouched
+
+
+def test_a_binary_or_non_utf8_csv_is_one_clear_error(fresh_home, tmp_path):
+    (tmp_path / "x.csv").write_bytes(np.random.default_rng(0).bytes(100_000))
+    with pytest.raises(TnasbenchError, match="not a CSV text file"):
+        import_source(tmp_path / "x.csv")
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(TnasbenchError, match="is a folder: pass the table file itself"):
+        import_source(tmp_path / "folder.csv")
 
 
 def test_truncated_table_is_refused(fresh_home, tmp_path):

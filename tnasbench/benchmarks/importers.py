@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import pickle
 from pathlib import Path
 
 import numpy as np
 from scipy.stats import spearmanr
 
-from tnasbench.benchmarks.tables import DATASETS, load_table, sha256_file, write_imported
+from tnasbench.benchmarks.tables import DATASETS, METRICS, load_table, write_imported
 from tnasbench.errors import TnasbenchError
 from tnasbench.space import NUM_CELLS, Arch, nb201_space
 
-KNOWN_SHA256 = {
+KNOWN_SHA256 = {  # the CSV tables known to be right, whatever a copy of one is called
     "nats_tss_test_acc_200ep.csv": "cb5d777ec3368be83c8f9b3aa4d520696051cb0eb8d94b8f85b519f9ea4afa3e",
     "nb201_12ep_val_test_acc.csv": "cc24dfdc27306624280d2479190e179287d2df61583a62478464b345fd774bbc",
+}
+SOURCE_OF = {  # the metrics each known CSV provides, and the file that adds them
+    "test@200": "nats_tss_test_acc_200ep.csv",
+    "val@12": "nb201_12ep_val_test_acc.csv",
+    "test@12": "nb201_12ep_val_test_acc.csv",
 }
 # (cell index, accuracy) of the published optimum of each dataset's 200-epoch test accuracy.
 TEST200_OPTIMA = {"cifar10": (6111, 94.373), "cifar100": (9930, 73.513), "imagenet16-120": (857, 47.311)}
@@ -39,17 +46,36 @@ NATS_NAMES = {
 
 def import_source(path: str | Path) -> dict[str, str]:
     """Import one source file (or NATS-Bench folder); returns {metric: origin} written to the cache."""
-    path = Path(path)
+    return import_sources([path])
+
+
+def import_sources(paths: list[str | Path]) -> dict[str, str]:
+    """Read and check every source first, then write them all: a bad one leaves the cache as it was."""
+    read = [read_source(Path(path)) for path in paths]
+    written = {}
+    for columns, origin in read:
+        for metric, arrays in columns.items():
+            write_imported(metric, arrays, origin)
+            written[metric] = origin
+    return written
+
+
+def read_source(path: Path) -> tuple[dict[str, dict[str, np.ndarray]], str]:
+    """The checked columns of one source and where they came from; any problem is one TnasbenchError.
+
+    A CSV is checked by content: the sha256 of the bytes read must be that of a known table.
+    """
     if not path.exists():
         raise TnasbenchError(f"{path}: no such file (the NB201 CSVs ship in ../shared/data/nb201/)")
-    digest = sha256_file(path) if path.is_file() else ""
-    expected = KNOWN_SHA256.get(path.name)
-    if expected and digest != expected:
-        raise TnasbenchError(
-            f"{path} has sha256 {digest}, expected {expected}: the file is corrupt or altered; fetch it again"
-        )
+    if path.is_dir() and (path.suffix == ".csv" or path.name.endswith(".pickle")):
+        raise TnasbenchError(f"{path} is a folder: pass the table file itself")
+    try:
+        content = path.read_bytes() if path.is_file() else b""
+    except OSError as error:
+        raise TnasbenchError(f"{path}: cannot read it ({error.strerror})") from None
+    digest = hashlib.sha256(content).hexdigest() if path.is_file() else ""
     if path.suffix == ".csv":
-        columns = _import_csv(path)
+        columns = _import_csv(path, content)
     elif path.name.endswith(".pickle"):
         columns = _import_naslib(path)
     elif path.is_dir() or "NATS-tss" in path.name:
@@ -58,11 +84,15 @@ def import_source(path: str | Path) -> dict[str, str]:
         raise TnasbenchError(
             f"{path}: unknown table format (expected an NB201 CSV, a NASLib nb201_*.pickle or a NATS-Bench tss file)"
         )
-    origin = f"{path.name}" + (f" (sha256 {digest[:12]})" if digest else "")
     for metric, arrays in columns.items():
         _check_values(path, metric, arrays)
-        write_imported(metric, arrays, origin)
-    return {metric: origin for metric in columns}
+    if path.suffix == ".csv" and digest not in KNOWN_SHA256.values():  # the last check: the others say more
+        known = ", ".join(f"{name} ({sha[:12]})" for name, sha in KNOWN_SHA256.items())
+        raise TnasbenchError(
+            f"{path} has sha256 {digest}, not that of a known NB201 table ({known}): the file is corrupt "
+            "or altered; use the original from ../shared/data/nb201"
+        )
+    return columns, f"{path.name}" + (f" (sha256 {digest[:12]})" if digest else "")
 
 
 def _check_rows(path: Path, strings: list[str]) -> None:
@@ -95,16 +125,20 @@ def _check_values(path: Path, metric: str, arrays: dict[str, np.ndarray]) -> Non
                 )
 
 
-def _import_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+def _import_csv(path: Path, content: bytes) -> dict[str, dict[str, np.ndarray]]:
+    try:
+        rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise TnasbenchError(
+            f"{path}: not a CSV text file ({error}): pass an NB201 table from ../shared/data/nb201"
+        ) from None
     header = set(rows[0]) if rows else set()
     try:
         if set(TEST200_COLUMNS.values()) <= header:
-            _check_rows(path, [r["ArchitectureString"] for r in rows])
+            _check_rows(path, [r.get("ArchitectureString") for r in rows])
             return {"test@200": {d: np.array([float(r[c]) for r in rows]) for d, c in TEST200_COLUMNS.items()}}
         if {f"{p}-{s}" for p in EPOCH12_PREFIX.values() for s in ("val", "test")} <= header:
-            _check_rows(path, [r["ArchitectureString"] for r in rows])
+            _check_rows(path, [r.get("ArchitectureString") for r in rows])
             return {
                 f"{split}@12": {
                     d: np.array([float(r[f"{p}-{split}"]) for r in rows]) for d, p in EPOCH12_PREFIX.items()
@@ -165,9 +199,16 @@ def _import_nats(path: Path) -> dict[str, dict[str, np.ndarray]]:
 
 
 def data_status() -> list[tuple[str, str, str]]:
-    """(dataset, metric, source) for every column the tabular benchmark can serve."""
+    """(dataset, metric, source) for every metric of every dataset: where a column came from, or the
+    command that adds a missing one."""
     rows = []
     for dataset in DATASETS:
         table = load_table(dataset)
-        rows += [(dataset, metric, table.sources[metric]) for metric in sorted(table.columns)]
+        for metric in sorted(set(table.columns) | set(METRICS)):
+            source = table.sources.get(metric) or (
+                f"missing: tnasbench data import ../shared/data/nb201/{SOURCE_OF[metric]}"
+                if metric in SOURCE_OF
+                else "missing"
+            )
+            rows.append((dataset, metric, source))
     return rows

@@ -137,14 +137,21 @@ def _cache_dir() -> Path:
 def write_imported(metric: str, arrays: dict[str, np.ndarray], origin: str) -> Path:
     """Store one imported metric (all datasets) with a manifest holding its checksum."""
     folder = _cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{metric}.npz"
     partial = target.with_suffix(".partial.npz")
-    np.savez(partial, **{k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()})
-    manifest = {"metric": metric, "origin": origin, "sha256": sha256_file(partial), "datasets": sorted(arrays)}
-    partial.replace(target)
-    target.with_suffix(".json").write_text(json.dumps(manifest, indent=1))
-    load_table.cache_clear()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez(partial, **{k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()})
+        manifest = {"metric": metric, "origin": origin, "sha256": sha256_file(partial), "datasets": sorted(arrays)}
+        partial.replace(target)
+        target.with_suffix(".json").write_text(json.dumps(manifest, indent=1))
+    except OSError as error:
+        raise TnasbenchError(
+            f"cannot write the table cache in {folder} ({error.strerror or error}): "
+            "set TNASBENCH_HOME to a folder you can write"
+        ) from None
+    finally:
+        load_table.cache_clear()
     return target
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import difflib
 import pickle
 from importlib.metadata import entry_points
+from typing import Any
 
 from tnasbench.errors import TnasbenchError
 from tnasbench.searchers.oneshot import OneShotSearcher
+from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import Searcher
 
 SearcherClass = type[Searcher] | type[OneShotSearcher]
@@ -62,4 +64,20 @@ def get_searcher(name: str) -> SearcherClass:
         raise TnasbenchError(
             f"searcher plugin {name!r} ({found[0].value}) is not a tnasbench Searcher or OneShotSearcher subclass"
         )
+    return cls
+
+
+def check_params(name: str, params: Any) -> SearcherClass:
+    """The searcher registered under ``name``, with ``params`` checked before anything runs: a table
+    (JSON object), and, where the class declares its hyper-parameters (``params_type``, a dataclass),
+    only those, each of the right kind."""
+    cls = get_searcher(name)
+    if not isinstance(params, dict):
+        raise TnasbenchError(f"the params of {name} must be a table (a JSON object such as {{}}), got {params!r}")
+    declared = getattr(cls, "params_type", None)
+    if declared is not None:
+        try:
+            config_from_params(declared, params, name)
+        except (TypeError, ValueError) as error:
+            raise TnasbenchError(f"{error}: fix the searcher's params") from None
     return cls
