@@ -51,6 +51,7 @@ def test_full_report_has_verdicts_tables_and_figures(store_path, tmp_path):
     for hypothesis in ("H1", "H2", "H3"):
         assert re.search(rf"### {hypothesis}: (supported|not supported|inconclusive|cannot be shown)", report)
         assert "Rule (fixed before the data):" in report
+    assert "The searchers saw the test metric (test@200)" in report.splitlines()[2]  # the suite searches test@200
     assert "### H2: inconclusive" in report and "no trials of gdas, drnas" in report  # no one-shot runs here
     assert "not in the store: botorch-ei" in report
     for name in ("regret_vs_evaluations", "regret_vs_cost", "rank_over_budget", "accuracy_vs_cost"):

@@ -188,3 +188,19 @@ def test_latex_is_escaped_and_balanced():
     body = latex.replace(r"\{", "").replace(r"\}", "")
     assert body.count("{") == body.count("}")
     assert latex_escape("a_b") == r"a\_b"
+
+
+def test_h1_transfer_sets_tnas_against_plain_transfer_by_the_same_rule():
+    from tnasbench.report.hypotheses import h1_transfer
+
+    searchers = ("tnas", "transfer-topk", *RIVALS)
+    assert "no transfer baseline" in h1_transfer(at_budgets(tnas_wins()), DECLARED).reasons[0]
+    beats = at_budgets(lambda s, d, b, seed: 0.0 if s == "tnas" else 1.0 + seed, searchers=searchers)
+    assert h1_transfer(beats, DECLARED).verdict == "supported"
+    # transfer alone is as good as TNAS: H1 against cold starts holds, against transfer it does not
+    equal = at_budgets(lambda s, d, b, seed: 0.0 if s in ("tnas", "transfer-topk") else 1.0 + seed, searchers=searchers)
+    assert h1(equal, DECLARED).verdict == "supported"
+    verdict = h1_transfer(equal, DECLARED)
+    assert verdict.verdict == "inconclusive" and "transfer-topk@50" in verdict.reasons[-1]
+    loses = at_budgets(lambda s, d, b, seed: 1.0 + seed if s == "tnas" else 0.0, searchers=searchers)
+    assert h1_transfer(loses, DECLARED).verdict == "not supported"

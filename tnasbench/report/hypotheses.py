@@ -1,6 +1,7 @@
 """Verdicts for the paper's hypotheses, by rules fixed before the data (each verdict prints its rule).
 
-H1: TNAS beats classic HPO (random search, BoTorch EI/UCB, HEBO) and HPO-for-NAS (BANANAS, NASBOWL).
+H1: TNAS beats classic HPO (random search, BoTorch EI/UCB, HEBO) and HPO-for-NAS (BANANAS, NASBOWL);
+H1-transfer: by the same rule, methods that transfer too (transfer-topk, ...).
 H2: TNAS's search cost is about that of one-shot NAS (GDAS, DrNAS) at equal or better accuracy.
 H3: TNAS is consistently top-ranked across tasks.
 """
@@ -19,6 +20,7 @@ RIVAL_GROUPS = {
     "HPO-for-NAS": ("bananas", "nasbowl"),
 }
 RIVALS = tuple(s for group in RIVAL_GROUPS.values() for s in group)
+TRANSFER_GROUPS = {"transfer": ("transfer-topk", "rgpe", "fsbo", "metad2a")}  # they see the other tasks too
 ONE_SHOT = ("gdas", "drnas")
 COST_RATIO = 2.0  # "about as little": within a factor of two
 TOP_SHARE = 0.75  # H3: the best mean rank in at least this share of (task, budget) cells
@@ -64,12 +66,31 @@ def _worse_lines(worse: pd.DataFrame) -> list[str]:
 def h1(at_budgets: pd.DataFrame, declared: list[int]) -> Verdict:
     """TNAS against each classic-HPO and HPO-for-NAS rival at the ``declared`` budgets (see ``H1_RULE``)."""
     claim = "TNAS beats classic HPO (RS, EI, UCB, HEBO) and HPO-for-NAS (BANANAS, NASBOWL)"
+    return _beats_every_rival(at_budgets, declared, "H1", claim, RIVAL_GROUPS)
+
+
+def h1_transfer(at_budgets: pd.DataFrame, declared: list[int]) -> Verdict:
+    """The same rule against methods that also transfer from the other tasks: does TNAS's meta-learned
+    Bayesian optimisation add anything over plain transfer?"""
+    claim = "TNAS beats transfer without its surrogate (transfer-topk) and other transfer methods"
     present = set(at_budgets["searcher"])
-    rivals = [s for s in RIVALS if s in present]
-    missing = [s for s in RIVALS if s not in present]
+    if not present & set(TRANSFER_GROUPS["transfer"]):
+        reason = f"no transfer baseline in the store ({', '.join(TRANSFER_GROUPS['transfer'])})"
+        return Verdict("H1-transfer", claim, "inconclusive", [reason], rule=H1_RULE)
+    groups = {name: tuple(s for s in group if s in present) for name, group in TRANSFER_GROUPS.items()}
+    return _beats_every_rival(at_budgets, declared, "H1-transfer", claim, groups)
+
+
+def _beats_every_rival(
+    at_budgets: pd.DataFrame, declared: list[int], hypothesis: str, claim: str, groups: dict[str, tuple[str, ...]]
+) -> Verdict:
+    everyone = tuple(s for group in groups.values() for s in group)
+    present = set(at_budgets["searcher"])
+    rivals = [s for s in everyone if s in present]
+    missing = [s for s in everyone if s not in present]
     if TNAS not in present or not rivals:
         reason = f"needs {TNAS} and at least one rival; missing: {', '.join(missing or [TNAS])}"
-        return Verdict("H1", claim, "inconclusive", [reason], rule=H1_RULE)
+        return Verdict(hypothesis, claim, "inconclusive", [reason], rule=H1_RULE)
     data = at_budgets[at_budgets["searcher"].isin([TNAS, *rivals])]
     tests = paired_tests(data, TNAS)
     single_task = data["dataset"].nunique() == 1
@@ -82,17 +103,17 @@ def h1(at_budgets: pd.DataFrame, declared: list[int]) -> Verdict:
         f"{'regret on the one task' if single_task else 'normalised regret pooled over tasks'}; "
         f"safety: {len(safety)} tests, Holm within each scope (pooled, and each task) over rival × checkpoint"
     ]
-    reasons += [_group_line(name, group, primary) for name, group in RIVAL_GROUPS.items()]
+    reasons += [_group_line(name, group, primary) for name, group in groups.items()]
     if missing:
         reasons.append(f"not in the store: {', '.join(missing)}")
     judged = pd.concat([primary, safety])
     worse = _worse_lines(judged[judged["outcome"] == "worse"].drop_duplicates(["budget", "scope", "searcher"]))
     if worse:
-        return Verdict("H1", claim, "not supported", reasons + worse, judged, H1_RULE)
+        return Verdict(hypothesis, claim, "not supported", reasons + worse, judged, H1_RULE)
     unbeaten = primary[primary["outcome"] != "better"]
     if unbeaten.empty and len(primary) == len(rivals) * len(declared) and not missing:
         reasons.append("significantly better than every rival at every declared budget")
-        return Verdict("H1", claim, "supported", reasons, primary, H1_RULE)
+        return Verdict(hypothesis, claim, "supported", reasons, primary, H1_RULE)
     pairs = int(primary["pairs"].min()) if len(primary) else 0
     floor = smallest_holm_p(pairs, len(primary))
     if floor >= ALPHA:
@@ -100,10 +121,10 @@ def h1(at_budgets: pd.DataFrame, declared: list[int]) -> Verdict:
             f"cannot be shown with {pairs} pairs over {len(primary)} tests: the smallest Holm-corrected p this "
             f"design can reach is {floor:.3g} ≥ {ALPHA} (more seeds or tasks would be needed)"
         )
-        return Verdict("H1", claim, "cannot be shown", reasons, primary, H1_RULE)
+        return Verdict(hypothesis, claim, "cannot be shown", reasons, primary, H1_RULE)
     not_won = ", ".join(f"{r.searcher}@{r.budget}" for r in unbeaten.itertuples())
     reasons.append(f"no significant win over {not_won}" if not_won else "the claim needs every rival in the store")
-    return Verdict("H1", claim, "inconclusive", reasons, primary, H1_RULE)
+    return Verdict(hypothesis, claim, "inconclusive", reasons, primary, H1_RULE)
 
 
 def _group_line(name: str, group: tuple[str, ...], primary: pd.DataFrame) -> str:
