@@ -61,9 +61,9 @@ def test_initial_design_is_the_meta_models_top_cells_one_per_isomorphism_class()
     assert min(o.objective for o in outcome.observations) > median
 
 
-@pytest.mark.parametrize("name", ["tnas-nodata", "tnas-onehot", "tnas-nometa", "tnas-randinit", "tnas-fsbo"])
+@pytest.mark.parametrize("name", ["tnas-nodata", "tnas-onehot", "tnas-nometa", "tnas-randinit", "tnas-fsbo", "fsbo"])
 def test_variants_run_and_name_themselves(name):
-    params = FAST | ({"meta_steps": 20} if name == "tnas-fsbo" else {})
+    params = FAST | ({"meta_steps": 20} if "fsbo" in name else {})
     outcome = run_trial(conformance_spec(name, params, 0, 7))
     assert outcome.error is None, outcome.error
     assert len(outcome.observations) == 7
@@ -108,3 +108,13 @@ def test_two_seeds_of_default_tnas_are_two_replicates():
     runs = [run_trial(conformance_spec("tnas", {"meta_steps": 40}, seed, 8, "imagenet16-120")) for seed in (0, 1)]
     assert all(r.error is None for r in runs), [r.error for r in runs]
     assert [o.arch for o in runs[0].observations] != [o.arch for o in runs[1].observations]
+
+
+def test_fsbo_is_tnas_fsbo_on_the_one_hot_encoding_not_a_copy():
+    outcome = run_trial(conformance_spec("fsbo", {"meta_steps": 20, "meta_seed": 3}, 0, 6))
+    config = outcome.info["config"]
+    assert config["arch_encoder"] == "onehot" and config["meta_training"] == "fsbo" and not config["data_encoder"]
+    assert outcome.info["same_as"].startswith("tnas-fsbo")
+    params = {"meta_steps": 20, "meta_seed": 3, "arch_encoder": "onehot", "data_encoder": False}
+    same = run_trial(conformance_spec("tnas-fsbo", params, 0, 6))
+    assert same.info["cache_key"] == outcome.info["cache_key"] and same.info["cache"] == "hit"  # one model

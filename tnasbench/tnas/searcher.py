@@ -180,3 +180,17 @@ class TnasFsbo(Tnas):
 
     name = "tnas-fsbo"
     variant_defaults = {"meta_training": "fsbo", "meta_steps": 1000}
+
+
+class Fsbo(Tnas):
+    """Few-shot BO (Wistuba & Grabocka, ICLR 2021) as its authors define it: a deep-kernel GP on the one-hot
+    cell encoding, meta-trained on the pooled meta tasks (Adam on the GP likelihood, best checkpoint by
+    validation correlation), fine-tuned on the target's observations each step. That is TNAS's
+    released-code procedure with the one-hot encoder and no dataset encoder, so it is registered as that
+    configuration, not a copy; ``describe()`` says so."""
+
+    name = "fsbo"
+    variant_defaults = {"meta_training": "fsbo", "meta_steps": 1000, "arch_encoder": "onehot", "data_encoder": False}
+
+    def describe(self) -> dict[str, Any]:
+        return super().describe() | {"variant": "fsbo", "same_as": "tnas-fsbo with arch_encoder='onehot', no φ"}
