@@ -63,6 +63,7 @@ class Bananas(ObservingSearcher):
     """Params: see ``BananasConfig``."""
 
     name = "bananas"
+    params_type = BananasConfig
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(BananasConfig, self.params, self.name)

@@ -50,6 +50,7 @@ class BotorchEI(ObservingSearcher):
     """Params: ``encoding``, ``initial``, ``fast``, ``beta`` (UCB only)."""
 
     name = "botorch-ei"
+    params_type = BotorchConfig
     version = "2"  # 2: fast fits start from the defaults like stock ones (1: from the previous fit)
     acquisition: ClassVar[str] = "logei"
 

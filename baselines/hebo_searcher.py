@@ -71,6 +71,7 @@ class Hebo(Searcher):
     """Params: ``initial`` (random suggestions before HEBO's model, default 10)."""
 
     name = "hebo"
+    params_type = HeboConfig
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(HeboConfig, self.params, self.name)

@@ -48,6 +48,7 @@ class Nasbowl(ObservingSearcher):
     """Params: see ``NasbowlConfig``."""
 
     name = "nasbowl"
+    params_type = NasbowlConfig
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(NasbowlConfig, self.params, self.name)

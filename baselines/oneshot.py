@@ -44,6 +44,8 @@ class OneShotConfig:
 class DifferentiableSearch(OneShotSearcher):
     """The shared bi-level loop; subclasses say how architecture weights are drawn and regularised."""
 
+    params_type = OneShotConfig
+
     def search(self, data: ImageData, seed: int, device: str) -> Arch:
         self.config = config = config_from_params(OneShotConfig, self.params, self.name)
         torch.manual_seed(seed)

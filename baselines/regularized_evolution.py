@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,10 +12,17 @@ from tnasbench.searchers.protocol import SearchContext, Searcher
 from tnasbench.space import Arch, SearchSpace
 
 
+@dataclass(frozen=True)
+class EvolutionParams:
+    population: int = 10
+    tournament: int = 3
+
+
 class RegularizedEvolution(Searcher):
     """Params: ``population`` (default 10), ``tournament`` (default 3)."""
 
     name = "regularized-evolution"
+    params_type = EvolutionParams
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self._population_size = int(self.params.get("population", 10))

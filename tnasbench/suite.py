@@ -208,7 +208,7 @@ def load_suite(path: str | Path) -> Suite:
 def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
     from tnasbench.benchmarks.tables import DATASETS, METRICS
     from tnasbench.benchmarks.tabular import NOISE_MODES
-    from tnasbench.searchers import get_searcher
+    from tnasbench.searchers.registry import check_params
 
     _check_keys(path, "the suite", raw, TOP_KEYS)
     for required in ("name", "datasets", "seeds", "budgets", "searchers"):
@@ -275,10 +275,13 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         if not isinstance(item, dict) or "name" not in item:
             raise _fail(path, "each [[searchers]] table needs a name")
         _check_keys(path, f"searcher {item.get('name')!r}", item, SEARCHER_KEYS)
-        get_searcher(item["name"])  # unknown or broken searchers fail here, before anything runs
         params = item.get("params", {})
         if not isinstance(params, dict):
             raise _fail(path, f"params of searcher {item['name']!r} must be a table")
+        try:  # unknown or broken searchers and their unknown params fail here, before anything runs
+            check_params(item["name"], params)
+        except TnasbenchError as error:
+            raise _fail(path, str(error)) from None
         label = item.get("label", item["name"])
         if not isinstance(label, str) or not label.strip():
             raise _fail(path, f"the label of searcher {item['name']!r} must be a non-empty string, got {label!r}")

@@ -7,6 +7,7 @@ from collections.abc import Generator
 import numpy as np
 
 from tnasbench.benchmarks.protocol import Query, Result
+from tnasbench.searchers.params import FidelityParams
 from tnasbench.searchers.protocol import SearchContext, Searcher, at_fidelity
 from tnasbench.space import Arch, SearchSpace
 
@@ -17,6 +18,7 @@ class LocalSearch(Searcher):
     Params: ``epochs`` (optional) evaluates every cell at that lower fidelity."""
 
     name = "local-search"
+    params_type = FidelityParams
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self._space = space

@@ -9,6 +9,13 @@ from typing import Any, TypeVar
 Config = TypeVar("Config")
 
 
+@dataclasses.dataclass(frozen=True)
+class FidelityParams:
+    """The only hyper-parameter of random and local search: ``epochs`` evaluates every cell at that fidelity."""
+
+    epochs: int | None = None
+
+
 def config_from_params(cls: type[Config], params: dict[str, Any], searcher: str) -> Config:
     """``cls(**params)`` with unknown keys and wrongly typed values reported in one line."""
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]

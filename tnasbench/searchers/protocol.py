@@ -47,11 +47,13 @@ class Searcher(ABC):
     """Ask/tell searcher. The constructor only stores hyper-parameters; work starts in ``setup``.
 
     Subclasses set ``name`` (the registry name) and bump ``version`` when their
-    behaviour changes, so stored trials of the old behaviour are not reused.
+    behaviour changes, so stored trials of the old behaviour are not reused. ``params_type``, a
+    dataclass of the hyper-parameters, lets a suite's unknown or mistyped params be refused on load.
     """
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
+    params_type: ClassVar[type | None] = None
 
     def __init__(self, **params: Any) -> None:
         self.params = params

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tnasbench.benchmarks.protocol import Query, Result
+from tnasbench.searchers.params import FidelityParams
 from tnasbench.searchers.protocol import SearchContext, Searcher, at_fidelity
 from tnasbench.space import Arch, SearchSpace
 
@@ -13,6 +14,7 @@ class RandomSearch(Searcher):
     """Params: ``epochs`` (optional) evaluates every cell at that lower fidelity."""
 
     name = "random-search"
+    params_type = FidelityParams
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self._space = space
