@@ -11,7 +11,7 @@ import numpy as np
 
 from tnasbench.runner import resolve, run_specs
 from tnasbench.searchers import Searcher, register
-from tnasbench.store import LEASE_SECONDS, Store
+from tnasbench.store import LEASE_SECONDS, Store, owner_alive, owner_id
 from tnasbench.suite import load_suite
 
 SUITE = """
@@ -122,3 +122,73 @@ def test_a_runner_started_later_shares_the_trials_not_yet_begun(tmp_path):
     counts = run_specs("later", specs, Store(tmp_path / "s.sqlite"), show_progress=False)
     assert LATER_RUNNER == [True]  # the last trial was still free while the first one ran
     assert (counts["done"], counts["elsewhere"]) == (2, 1)  # so this runner left it to the other one
+
+
+def test_a_runner_whose_lapsed_claim_was_taken_over_writes_nothing(tmp_path):
+    """Runner A paused past its lease, B took the trial over and finished it: A's late result is dropped."""
+    from tnasbench.store import Observation
+
+    spec, store = _spec(tmp_path), Store(tmp_path / "s.sqlite")
+    ours = [Observation(1, 5, 200, 90.0, 90.0, 4.0, 1.0, 0.1)]
+    theirs = [Observation(1, 7, 200, 91.0, 91.0, 3.0, 1.0, 0.1)]
+    assert store.claim_trial(spec, 94.0, {}, "host-a:1")
+    with store.db:
+        store.db.execute("UPDATE trials SET lease_until=?", (time.time() - 1,))
+    assert store.claim_trial(spec, 94.0, {}, "host-b:2")
+    assert store.record(spec.key, "host-b:2", theirs, None, {})
+    assert not store.record(spec.key, "host-a:1", ours, None, {})  # no IntegrityError, nothing written
+    assert store.observations()["arch"].tolist() == [7] and store.statuses() == {spec.key: "done"}
+
+
+TAKEN_OVER: list = []  # (store path, spec) of the trial the searcher below has taken from its runner
+
+
+@register
+class TakenOver(Searcher):
+    """While its trial runs, another runner takes the trial over (as after SIGSTOP past the lease) and finishes it."""
+
+    name = "test-taken-over"
+
+    def setup(self, space, context, seed):
+        self._space, self._rng = space, np.random.default_rng(seed)
+        path, spec = TAKEN_OVER[0]
+        other = Store(path)
+        with other.db:
+            other.db.execute("UPDATE trials SET lease_until=?", (time.time() - 1,))
+        assert other.claim_trial(spec, 94.0, {}, "other-host:7")
+        assert other.record(spec.key, "other-host:7", [], None, {"by": "the other runner"})
+
+    def ask(self):
+        return self._space.sample(self._rng)
+
+    def tell(self, arch, result):
+        pass
+
+
+def test_a_trial_lost_to_another_runner_counts_as_theirs_and_the_runner_goes_on(tmp_path):
+    (tmp_path / "suite.toml").write_text(
+        'name = "lost"\ndatasets = ["cifar10"]\nseeds = [0]\nbudgets = [{evaluations = 5}]\n'
+        '[[searchers]]\nname = "test-taken-over"\n'
+    )
+    specs = [resolve(spec) for spec in load_suite(tmp_path / "suite.toml").trials()]
+    TAKEN_OVER[:] = [(tmp_path / "s.sqlite", specs[0])]
+    store = Store(tmp_path / "s.sqlite")
+    assert run_specs("lost", specs, store, show_progress=False) == {
+        "skipped": 1,
+        "done": 0,
+        "failed": 0,
+        "elsewhere": 0,
+    }
+    assert store.trials()["searcher_info"].tolist() == ['{"by": "the other runner"}']
+
+
+def test_a_dead_runner_whose_pid_was_reused_holds_nothing(tmp_path):
+    spec, store = _spec(tmp_path), Store(tmp_path / "s.sqlite")
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:  # a claim by a process with this pid that started at another time: the pid was reused
+        assert store.claim_trial(spec, 94.0, {}, f"{socket.gethostname()}:{alive.pid}:1")
+        assert store.progress()["status"].tolist() == ["interrupted"]
+        assert store.claim_trial(spec, 94.0, {}, "this-host:2")
+    finally:
+        alive.kill()
+    assert owner_alive(owner_id())

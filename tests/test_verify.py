@@ -97,3 +97,38 @@ def test_a_corrupt_file_is_one_clear_line(tmp_path, capsys):
     (tmp_path / "bad.sqlite").write_bytes(b"this is not sqlite" * 100)
     assert main(["verify", str(tmp_path / "bad.sqlite")]) == 2
     assert "is not a tnasbench store" in capsys.readouterr().err
+
+
+def _lose_a_step(path):
+    store = Store(path)
+    with store.db:
+        store.db.execute("DELETE FROM observations WHERE step = 7 AND trial = (SELECT MIN(key) FROM trials)")
+    store.close()
+
+
+def test_verify_repair_redoes_a_trial_with_lost_observations(copy, sound, capsys):
+    _lose_a_step(copy)
+    assert main(["verify", str(copy), "--repair"]) == 0
+    out = capsys.readouterr().out
+    assert "repair: 1 trials with incomplete observations redone" in out and "2 finished trials, all sound" in out
+    columns = ["trial", "step", "arch", "objective", "reported", "regret"]
+    assert Store(copy).observations()[columns].equals(Store(sound).observations()[columns])  # same seed, same run
+
+
+def test_run_redoes_a_done_trial_with_lost_observations(copy, tmp_path):
+    _lose_a_step(copy)
+    (tmp_path / "suite.toml").write_text(SUITE)
+    counts = run_suite(load_suite(tmp_path / "suite.toml"), Store(copy), show_progress=False)
+    assert (counts["done"], counts["skipped"]) == (1, 1)
+    assert main(["verify", str(copy)]) == 0
+
+
+def test_a_label_naming_two_searchers_is_flagged(copy, capsys):
+    store = Store(copy)
+    with store.db:
+        store.db.execute("UPDATE trials SET searcher='local-search' WHERE key=(SELECT MIN(key) FROM trials)")
+    store.close()
+    assert main(["verify", str(copy)]) == 1
+    assert "label 'random-search' pools 2 searchers or settings (local-search {}; random-search {})" in (
+        capsys.readouterr().out
+    )
