@@ -154,18 +154,38 @@ def test_two_seed_cells_draw_only_their_two_seeds():
     assert draws == set(seeds[two_seed, :2].tolist())
 
 
-def test_store_records_objective_and_report_metric_per_trial(tmp_path):
+CHEAP = ("random-search", "local-search", "regularized-evolution")
+
+
+@pytest.mark.parametrize(
+    "which",
+    [
+        "cheap",  # what a trial records does not depend on the searcher: seconds
+        pytest.param("all", marks=pytest.mark.slow),  # ~2 min: every searcher of the suite, TNAS meta-training
+    ],
+)
+def test_store_records_objective_and_report_metric_per_trial(tmp_path, which):
     from tnasbench.runner import run_suite
     from tnasbench.store import Store
     from tnasbench.suite import load_suite
 
     suite = load_suite(__import__("pathlib").Path(__file__).resolve().parent.parent / "suites" / "nb201-paper.toml")
     assert suite.objective == suite.report == "test@200"
+    searchers = tuple(s for s in suite.searchers if which == "all" or s[0] in CHEAP)
+    assert len(searchers) >= len(CHEAP)
     store = Store(tmp_path / "s.sqlite")
     small = suite.__class__(
-        **{**suite.__dict__, "seeds": (333,), "budgets": (Budget(evaluations=5),), "datasets": ("cifar10",)}
+        **{
+            **suite.__dict__,
+            "seeds": (333,),
+            "budgets": (Budget(evaluations=5),),
+            "datasets": ("cifar10",),
+            "searchers": searchers,
+        }
     )
     run_suite(small, store, show_progress=False)
+    assert set(store.trials()["status"]) == {"done"}
     obs = store.observations()
+    assert obs.groupby("searcher").size().to_dict() == {label: 5 for _, label, _ in searchers}
     assert set(obs["objective_metric"]) == {"test@200"} and set(obs["report_metric"]) == {"test@200"}
     assert (obs["objective"] == obs["reported"]).all()

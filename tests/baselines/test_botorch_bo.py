@@ -113,6 +113,15 @@ def test_fast_and_stock_trials_carry_their_own_versions():
     assert (fast.searcher_version, stock.searcher_version) == ("2", "1")  # changing one mode reruns only it
 
 
+def test_stock_and_fast_modes_propose_the_same_first_cells():
+    def cells(params, seed):
+        return [o.arch for o in run_trial(conformance_spec("botorch-ei", params, seed, 15)).observations]
+
+    for seed in range(3):  # ten random cells, then five fits and argmaxes that must agree
+        assert cells({}, seed) == cells({"fast": False}, seed)
+
+
+@pytest.mark.slow  # ~4 min: stock BoTorch fits 3 x 20 times; the test above checks the first 5 of each seed
 def test_stock_and_fast_modes_reach_similar_regret():
     def final(params):
         return [run_trial(conformance_spec("botorch-ei", params, s, 30)).observations[-1].regret for s in range(3)]
@@ -126,9 +135,9 @@ def test_finds_a_synthetic_optimum_faster_than_random_search(name):
     objective = synthetic_objective(Arch((3, 1, 2, 4, 0, 3)))
 
     def mean_regret(searcher):
-        return np.mean([anytime_regret(searcher, {}, objective, seed, budget=50) for seed in range(4)])
+        return np.mean([anytime_regret(searcher, {}, objective, seed, budget=30) for seed in range(3)])
 
-    assert mean_regret(name) < 0.7 * mean_regret("random-search")
+    assert mean_regret(name) < 0.6 * mean_regret("random-search")  # measured: 0.45 (EI), 0.39 (UCB)
 
 
 def test_bad_encoding_is_a_clear_error():
