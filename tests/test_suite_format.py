@@ -112,3 +112,11 @@ def test_every_shipped_searcher_and_its_declared_params_are_listed():
         if declared is not None:
             missing = [f.name for f in dataclasses.fields(declared) if f"`{f.name}`" not in params]
             assert not missing, (name, missing)
+
+
+def test_every_documented_live_dataset_form_loads():
+    row = table("Top-level keys")["datasets"][2]
+    forms = re.findall(r"`((?:torchvision|folder)/[^`]+|digits|fashion-mnist)`", row.split("nb201-live")[1])
+    assert {"digits", "fashion-mnist", "torchvision/CIFAR10", "folder/<path>"} <= set(forms)
+    raw = tomllib.loads(toml_blocks()[0]) | {"benchmark": "nb201-live", "datasets": forms}
+    assert parse_suite(raw, DOC).datasets == tuple(forms)
