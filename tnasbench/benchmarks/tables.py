@@ -134,6 +134,13 @@ def _cache_dir() -> Path:
     return data_home() / "nb201"
 
 
+def tables_state() -> tuple:
+    """Where the imported tables are and which versions of them (changes whenever an import does)."""
+    folder = _cache_dir()
+    manifests = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return (str(folder), *((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in manifests))
+
+
 def write_imported(metric: str, arrays: dict[str, np.ndarray], origin: str) -> Path:
     """Store one imported metric (all datasets) with a manifest holding its checksum."""
     folder = _cache_dir()
