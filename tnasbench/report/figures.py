@@ -102,16 +102,27 @@ def plot_regret(curves: pd.DataFrame, out: Path) -> list[Path]:
 def cost_grid(curves: pd.DataFrame, points: int = 60) -> pd.DataFrame:
     """Each trial's regret as a step function of its cumulative cost, read on one log-spaced grid per task
     (from the median first-evaluation cost to the longest trial's total), so seeds average at equal cost."""
-    rows = []
+    frames = []
     for dataset, part in curves.dropna(subset=["cumulative_cost"]).groupby("dataset"):
-        first = part.groupby("trial")["cumulative_cost"].min().median()
-        grid = np.geomspace(max(first, 1e-6), max(part["cumulative_cost"].max(), first * 1.01), points)
-        for (_, searcher), frame in part.groupby(["trial", "searcher"]):
-            frame = frame.sort_values("step")
-            at = np.searchsorted(frame["cumulative_cost"].to_numpy(), grid, side="right") - 1
-            regret = np.where(at >= 0, frame["regret"].to_numpy()[at.clip(0)], np.nan)
-            rows.append(pd.DataFrame({"dataset": dataset, "searcher": searcher, "cost": grid, "regret": regret}))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["dataset", "searcher", "cost"])
+        cost = part.pivot(index="trial", columns="step", values="cumulative_cost")
+        regret = part.pivot(index="trial", columns="step", values="regret").to_numpy()
+        first = float(np.nanmedian(cost.iloc[:, 0]))
+        grid = np.geomspace(max(first, 1e-6), max(float(np.nanmax(cost.to_numpy())), first * 1.01), points)
+        steps = (cost.to_numpy()[:, :, None] <= grid[None, None, :]).sum(axis=1)  # evaluations done by each cost
+        rows = np.arange(len(cost))[:, None]
+        values = np.where(steps > 0, regret[rows, (steps - 1).clip(0)], np.nan)  # [trials, points]
+        searcher = part.groupby("trial")["searcher"].first().reindex(cost.index).to_numpy()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "dataset": dataset,
+                    "searcher": np.repeat(searcher, points),
+                    "cost": np.tile(grid, len(cost)),
+                    "regret": values.ravel(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["dataset", "searcher", "cost"])
 
 
 def plot_regret_vs_cost(curves: pd.DataFrame, out: Path) -> list[Path]:
@@ -131,7 +142,9 @@ def plot_regret_vs_cost(curves: pd.DataFrame, out: Path) -> list[Path]:
         _plain_ticks(ax)
         ax.set_yscale("symlog", linthresh=0.1)
         ax.set_ylim(bottom=0)
-        ax.set(title=dataset, xlabel="cumulative evaluation cost (hours)", ylabel="regret" if col == 0 else "")
+        metric = curves.loc[curves["dataset"] == dataset, "report_metric"].iloc[0]
+        ax.set(title=dataset, xlabel="cumulative evaluation cost (hours)")
+        ax.set_ylabel(f"{metric} regret" if col == 0 else "")
     _legend(figure, axes, look)
     figure.tight_layout()
     return _save(figure, out, "regret_vs_cost")
@@ -181,11 +194,10 @@ def plot_accuracy_vs_cost(final: pd.DataFrame, out: Path) -> list[Path]:
     kinds = sorted(final["cost_kind"].unique())
     for col, dataset in enumerate(datasets):
         ax = axes[0, col]
-        for row in final[final["dataset"] == dataset].itertuples():
-            hollow = kinds.index(row.cost_kind) > 0
-            ax.scatter(row.cost_seconds / 3600, row.accuracy, s=18, marker=look[row.searcher]["marker"],
-                       facecolors="none" if hollow else look[row.searcher]["color"],
-                       edgecolors=look[row.searcher]["color"])  # fmt: skip
+        for (searcher, kind), group in final[final["dataset"] == dataset].groupby(["searcher", "cost_kind"]):
+            colour = look[searcher]["color"]
+            ax.scatter(group["cost_seconds"] / 3600, group["accuracy"], s=18, marker=look[searcher]["marker"],
+                       facecolors="none" if kinds.index(kind) > 0 else colour, edgecolors=colour)  # fmt: skip
         ax.set_xscale("log")
         _plain_ticks(ax)
         ax.tick_params(axis="x", labelrotation=30)
