@@ -46,3 +46,28 @@ def test_tnas_setup_with_cached_meta_training(benchmark):
         get_searcher("tnas")(**params).setup(nb201_space(), context, seed=0)
 
     benchmark.pedantic(setup, rounds=3, iterations=1)
+
+
+def test_linear_algebra_floor_at_100_observations(benchmark):
+    """What any exact-GP step over all 15,625 cells must do, float64: a 100 × 100 Cholesky factor, the
+    solve, the 15,625 × 100 cross-kernel and the variances' triangular solve. Searcher steps above are
+    read as multiples of this, measured in the same run (the box is noisy; ratios travel, seconds do not)."""
+    import torch
+
+    torch.set_num_threads(1)
+    generator = torch.Generator().manual_seed(0)
+    train = torch.rand(100, 30, generator=generator, dtype=torch.float64)
+    y = torch.randn(100, 1, generator=generator, dtype=torch.float64)
+    candidates = torch.rand(15625, 30, generator=generator, dtype=torch.float64)
+
+    def floor():
+        kernel = torch.exp(-(torch.cdist(train, train) ** 2)) + 1e-3 * torch.eye(100, dtype=torch.float64)
+        factor = torch.linalg.cholesky(kernel)
+        alpha = torch.cholesky_solve(y, factor)
+        cross = torch.exp(-(torch.cdist(candidates, train) ** 2))
+        mean = cross @ alpha
+        variance = 1 - torch.linalg.solve_triangular(factor, cross.T, upper=False).pow(2).sum(0)
+        return mean, variance
+
+    mean, variance = benchmark(floor)
+    assert mean.shape == (15625, 1) and variance.shape == (15625,)
