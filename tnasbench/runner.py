@@ -8,7 +8,6 @@ import math
 import multiprocessing
 import os
 import pickle
-import platform
 import threading
 import time
 import traceback
@@ -20,22 +19,22 @@ from functools import cache
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tnasbench.benchmarks.images import ImageData, load_images
 from tnasbench.benchmarks.live import LiveBenchmark
 from tnasbench.benchmarks.protocol import Benchmark, Query
-from tnasbench.benchmarks.tables import data_home, tables_state
+from tnasbench.benchmarks.tables import tables_state
 from tnasbench.errors import TnasbenchError
 from tnasbench.limits import TrialGuard, TrialTimeout
+from tnasbench.oneshot_trial import run_one_shot
 from tnasbench.provenance import provenance
 from tnasbench.searchers import SearchContext, get_searcher
 from tnasbench.searchers.context import build_context
 from tnasbench.searchers.oneshot import OneShotSearcher
-from tnasbench.searchers.registry import SearcherClass, check_params, runtime_searchers
+from tnasbench.searchers.registry import check_params, runtime_searchers
 from tnasbench.seeding import seed_everything
 from tnasbench.space import Arch, nb201_space
 from tnasbench.store import Observation, Store, owner_id
 from tnasbench.suite import DEFAULT_TRIAL_TIMEOUT, Suite, TrialSpec
-from tnasbench.workers import pool_worker_init, worker_init
+from tnasbench.workers import pool_worker_init
 
 
 @dataclass
@@ -52,7 +51,7 @@ def make_benchmark(spec: TrialSpec) -> Benchmark:
         from tnasbench.benchmarks.tabular import TabularBenchmark
 
         return TabularBenchmark(spec.dataset, spec.objective, spec.report, spec.noise, spec.benchmark_seed)
-    from tnasbench.benchmarks.live import LiveBenchmark, TrainingConfig
+    from tnasbench.benchmarks.live import TrainingConfig
 
     return LiveBenchmark(spec.dataset, TrainingConfig.from_json(spec.live), seed=spec.benchmark_seed)
 
@@ -86,57 +85,6 @@ def _unpack(proposal: object, label: str) -> tuple[Arch, int | None]:
     return proposal, epochs
 
 
-TORCHVISION_NAMES = {"cifar10": "CIFAR10", "cifar100": "CIFAR100"}
-
-
-def one_shot_data(spec: TrialSpec, benchmark: Benchmark) -> ImageData:
-    """The images a one-shot search trains its supernet on: the live benchmark's; for a tabular dataset an
-    image folder ``$TNASBENCH_HOME/images/<dataset>`` (train/ and test/ class folders), else torchvision's."""
-    if isinstance(benchmark, LiveBenchmark):
-        return benchmark.data
-    folder = data_home() / "images" / spec.dataset
-    if folder.is_dir():
-        return load_images(f"folder/{folder}")
-    if spec.dataset not in TORCHVISION_NAMES:
-        raise TnasbenchError(
-            f"a one-shot search on {spec.dataset} needs its images in {folder} (train/<class>/, test/<class>/)"
-        )
-    root = data_home() / "torchvision"
-    try:
-        return load_images(f"torchvision/{TORCHVISION_NAMES[spec.dataset]}", str(root), False)
-    except TnasbenchError as error:
-        raise TnasbenchError(
-            f"a one-shot search on {spec.dataset} needs its images under {root} ({error}); on a networked machine: "
-            f"torchvision.datasets.{TORCHVISION_NAMES[spec.dataset]}('{root}', download=True)"
-        ) from None
-
-
-def _run_one_shot(spec: TrialSpec, searcher: OneShotSearcher, benchmark: Benchmark, outcome: TrialOutcome) -> None:
-    """Search once (timed), evaluate the derived cell once: one observation whose cost is measured."""
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    data = one_shot_data(spec, benchmark)
-    start = time.perf_counter()
-    arch = searcher.search(data, spec.searcher_seed, device)
-    seconds = time.perf_counter() - start
-    if not isinstance(arch, Arch):
-        raise TnasbenchError(f"one-shot searcher {spec.label!r} derived {arch!r}, which is not an NB201 cell")
-    evaluation = benchmark.evaluate(arch)
-    result = evaluation.result
-    index = nb201_space().index(arch)
-    regret = benchmark.optimum() - evaluation.reported
-    outcome.observations = [
-        Observation(1, index, result.epochs, result.accuracy, evaluation.reported, regret, seconds, seconds)
-    ]
-    name = torch.cuda.get_device_name() if device == "cuda" else platform.processor() or platform.machine()
-    outcome.info = searcher.describe() | {
-        "one_shot": True,
-        "cost_kind": "measured",
-        "search_seconds": round(seconds, 3),
-        "device": f"{device} ({name})",
-        "scale": asdict(benchmark.scale()),
-    }
-
-
 def run_trial(spec: TrialSpec, timeout: float = DEFAULT_TRIAL_TIMEOUT) -> TrialOutcome:
     """One seeded search of at most ``timeout`` seconds; never raises for searcher faults (the outcome
     carries the error), including a searcher's SystemExit or KeyboardInterrupt (see TrialGuard).
@@ -163,7 +111,7 @@ def _run_trial(spec: TrialSpec, guard: TrialGuard) -> TrialOutcome:
         benchmark = make_benchmark(spec)
         cls = get_searcher(spec.searcher)
         if issubclass(cls, OneShotSearcher):
-            _run_one_shot(spec, cls(**spec.searcher_params), benchmark, outcome)
+            outcome.observations, outcome.info = run_one_shot(spec, cls(**spec.searcher_params), benchmark)
             return outcome
         space = nb201_space()
         context: SearchContext = build_context(spec)
@@ -279,6 +227,7 @@ def run_specs(
 ) -> dict[str, int]:
     """Run the trials not yet done in ``store``: in this process, a local process pool (``jobs`` > 1) or
     on a Dask cluster (``scheduler``). This process stays the store's only writer; counts by outcome.
+    Each trial fails once it has run ``trial_timeout`` seconds (see TrialGuard for how).
 
     A done trial whose observations are incomplete is redone. "elsewhere" counts trials left to
     another live runner; a trial this runner lost to another (its lease lapsed) counts as skipped.
@@ -294,7 +243,9 @@ def run_specs(
     facts = provenance()
     # searchers registered in this process go to the workers with them (checked before anything is claimed)
     shipped = runtime_searchers({spec.searcher for spec in pending}) if jobs > 1 or scheduler else {}
-    client = _dask_client(scheduler, shipped) if scheduler and pending else None  # connect before claiming
+    if scheduler:
+        from tnasbench.distributed import dask_client, on_dask
+    client = dask_client(scheduler, shipped) if scheduler and pending else None  # connect before claiming
     owner = owner_id()
 
     def record(spec: TrialSpec, outcome: TrialOutcome) -> None:
@@ -317,7 +268,7 @@ def run_specs(
     with Progress(*columns, disable=not show_progress, transient=False) as progress, _Heartbeat(store.path, owner):
         task = progress.add_task(f"{title}: {len(pending)} trials to run", total=len(pending))
         if client is not None:  # the cluster schedules: every trial is submitted (and claimed) up front
-            for spec, outcome in _on_dask(client, list(claimed(pending)), trial_timeout):
+            for spec, outcome in on_dask(client, list(claimed(pending)), trial_timeout):
                 record(spec, outcome)
         elif jobs == 1:
             for spec in claimed(pending):
@@ -362,47 +313,3 @@ class _Heartbeat:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def needs_gpu(spec: TrialSpec) -> bool:
-    """Trials that train networks (one-shot searches, live benchmarks) and so want a GPU worker."""
-    return spec.benchmark == "nb201-live" or issubclass(get_searcher(spec.searcher), OneShotSearcher)
-
-
-def _dask_client(scheduler: str, shipped: dict[str, SearcherClass]):
-    """A connected Dask client whose workers have the run-time searchers."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise TnasbenchError("--scheduler needs dask.distributed: pip install -e '.[dask]'") from None
-    try:
-        client = Client(scheduler, timeout="20s")
-    except (OSError, ValueError, TypeError) as error:
-        raise TnasbenchError(f"cannot reach the Dask scheduler at {scheduler} ({error}): is it running?") from None
-    client.run(worker_init, shipped)
-    return client
-
-
-def _on_dask(client, pending: list[TrialSpec], timeout: float):
-    """Yield (spec, outcome) as a Dask cluster finishes trials; Dask reschedules those of workers that die.
-
-    GPU-needing trials ask for the ``GPU`` resource when some worker offers it (``dask worker
-    --resources GPU=1``); on a cluster without one they run wherever there is room.
-    """
-    from distributed import as_completed as dask_completed
-
-    with client:
-        offers_gpu = any("GPU" in w.get("resources", {}) for w in client.scheduler_info()["workers"].values())
-        futures = {
-            client.submit(
-                run_trial,
-                spec,
-                timeout,
-                key=f"trial-{spec.key}",
-                pure=False,
-                resources={"GPU": 1} if offers_gpu and needs_gpu(spec) else None,
-            ): spec
-            for spec in pending
-        }
-        for future in dask_completed(futures):
-            yield futures[future], future.result()

@@ -114,6 +114,7 @@ class Store:
                 self.db.executescript(SCHEMA)
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             elif version < SCHEMA_VERSION:
+                self.db.executescript(SCHEMA)  # tables an old store may lack
                 for step in range(version, SCHEMA_VERSION):
                     for statement in MIGRATIONS[step]:
                         self.db.execute(statement)
@@ -322,7 +323,7 @@ def _schema_version(db: sqlite3.Connection, path: Path) -> int | None:
     tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if not tables:
         return None
-    if not {"meta", "trials", "observations"} <= tables:
+    if not {"meta", "trials"} <= tables:
         raise TnasbenchError(
             f"{path} is a SQLite database but not a tnasbench store (tables {', '.join(sorted(tables)[:4])}): "
             "pass another --store path"
