@@ -74,4 +74,4 @@ class TnasConfig:
         return dataclasses.asdict(self)
 
 
-MODEL_VERSION = "2"  # bump when the model or meta-training code changes what a cached checkpoint means
+MODEL_VERSION = "3"  # bump when the model or meta-training code changes what a cached checkpoint means
