@@ -217,12 +217,21 @@ CASES = [  # (id, argv or a function of the folder giving it, message pattern, s
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    """Checksums of the files under ``folder`` (SQLite's -wal/-shm companions aside)."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and not p.name.endswith(("-wal", "-shm"))
-    }
+    """Checksums of the files under ``folder``; of a SQLite database, its content as SQLite reads it
+    (with what its write-ahead log holds), so that uncheckpointed writes count as changes."""
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.endswith(("-wal", "-shm"))]
+    return {str(p.relative_to(folder)): _content(p) for p in files}
+
+
+def _content(path: Path) -> str:
+    data = path.read_bytes()
+    if data.startswith(b"SQLite format 3\0"):
+        try:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                data = "\n".join(db.iterdump()).encode()
+        except sqlite3.DatabaseError:
+            pass  # a damaged database: its bytes
+    return hashlib.sha256(data).hexdigest()
 
 
 @pytest.mark.parametrize(
@@ -286,3 +295,19 @@ def test_status_on_a_foreign_database_leaves_it_as_it_was(tmp_path, capsys):
     assert (tmp_path / "other.sqlite").read_bytes() == before
     with closing(sqlite3.connect(tmp_path / "other.sqlite")) as db:
         assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["people"]
+
+
+def test_an_unreachable_scheduler_claims_nothing(sound, tmp_path, monkeypatch, capsys):
+    distributed = pytest.importorskip("distributed")
+
+    def refuse(address, timeout):
+        raise OSError(f"Timed out trying to connect to {address}")
+
+    monkeypatch.setattr(distributed, "Client", refuse)
+    (tmp_path / "suite.toml").write_text(SUITE.replace("seeds = [0, 1]", "seeds = [0, 1, 2]"))
+    shutil.copy(sound, tmp_path / "s.sqlite")
+    before = snapshot(tmp_path)
+    argv = ["run", str(tmp_path / "suite.toml"), "--store", str(tmp_path / "s.sqlite"), "--scheduler", "tcp://h:1"]
+    assert main(argv) == 2
+    assert "cannot reach the Dask scheduler at tcp://h:1" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before  # the third seed's trial was not claimed
