@@ -13,7 +13,7 @@ from tnasbench.testing import SearcherConformance, anytime_regret, conformance_s
 
 
 class TestBananas(SearcherConformance):
-    budget = 14
+    budget = 12  # ten random cells, then two ensemble fits
 
     @pytest.fixture
     def searcher_name(self):
