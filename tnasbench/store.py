@@ -84,7 +84,9 @@ class Store:
             if not self.readonly:
                 self._prepare(version)
         except sqlite3.DatabaseError as error:
-            raise TnasbenchError(f"{self.path} is not a tnasbench store ({error}): pass another --store path") from None
+            raise TnasbenchError(
+                f"{self.path} is not a tnasbench store ({error}): pass the path of a tnasbench store"
+            ) from None
 
     def _connect(self, exists: bool) -> sqlite3.Connection:
         if self.readonly:
@@ -326,7 +328,7 @@ def _schema_version(db: sqlite3.Connection, path: Path) -> int | None:
     if not {"meta", "trials"} <= tables:
         raise TnasbenchError(
             f"{path} is a SQLite database but not a tnasbench store (tables {', '.join(sorted(tables)[:4])}): "
-            "pass another --store path"
+            "pass the path of a tnasbench store"
         )
     row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     try:
