@@ -343,6 +343,14 @@ def marked(mark: str) -> set[int]:
     return found
 
 
+def pool_process(pid: int) -> bool:
+    """Whether ``pid`` is a multiprocessing process (a spawned worker or the resource tracker), not, say, git."""
+    try:
+        return b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def torch_loaded(pid: int) -> bool:
     try:
         return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
@@ -361,16 +369,19 @@ def test_pool_workers_die_with_a_killed_runner(tmp_path, moment):
     mark = f"TNASBENCH_ORPHAN_PROBE={probe}"
     env = dict(os.environ, OMP_NUM_THREADS="1", TNASBENCH_ORPHAN_PROBE=probe)
     process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300  # generous: only a slow machine gets near it, and the test does not wait for it
-    if moment == "as the pool starts":  # the first child to appear (resource tracker or worker), before any set-up
-        while not children(process.pid) and time.time() < deadline:
-            time.sleep(0.01)
+    if moment == "as the pool starts":  # its first process (resource tracker or worker), before any set-up
+        ready = lambda: any(pool_process(pid) for pid in children(process.pid))  # noqa: E731
     else:  # two workers that have imported torch (are set up, or running a trial)
-        while sum(torch_loaded(pid) for pid in children(process.pid)) < 2 and time.time() < deadline:
-            time.sleep(0.1)
-    assert process.poll() is None and children(process.pid), "the runner must be killed while its pool lives"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+        ready = lambda: sum(torch_loaded(pid) for pid in children(process.pid)) >= 2  # noqa: E731
+    deadline = time.time() + 300  # generous: only a slow machine gets near it, and a fast one does not wait
+    try:
+        while not (seen := ready()) and process.poll() is None and time.time() < deadline:
+            time.sleep(0.01)
+        assert seen and process.poll() is None, "the runner must be killed while its pool lives"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    deadline = time.time() + 120
     while (alive := marked(mark)) and time.time() < deadline:
         time.sleep(0.2)
     assert not alive, f"orphaned processes of the killed runner: {alive}"
