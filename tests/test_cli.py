@@ -189,8 +189,7 @@ class Mine(RandomSearch):
 """
 
 
-@pytest.mark.parametrize("module, jobs", [("my_plugin", "1"), ("my_plugin.py", "2")])
-def test_compare_imports_a_plugin_from_the_current_folder_for_pool_workers_too(tmp_path, module, jobs):
+def test_compare_imports_a_module_from_the_current_folder_for_pool_workers_too(tmp_path):
     from tnasbench.runner import run_suite
     from tnasbench.store import Store
     from tnasbench.suite import load_suite
@@ -201,7 +200,17 @@ def test_compare_imports_a_plugin_from_the_current_folder_for_pool_workers_too(t
     tnasbench = str(
         Path(sys.executable).parent / "tnasbench"
     )  # the console script: the current folder is not on its path
-    compare = [tnasbench, "compare", "s.sqlite", "--searcher", "my-searcher", "--import", module, "--jobs", jobs]
+    compare = [tnasbench, "compare", "s.sqlite", "--searcher", "my-searcher", "--import", "my_plugin", "--jobs", "2"]
     result = subprocess.run([*compare, "--quiet", "--out", "r"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "my-searcher: 2 trials run" in result.stdout
+
+
+def test_a_searcher_imported_from_a_py_file_can_go_to_pool_workers(tmp_path, monkeypatch):
+    from tnasbench.cli import _import_plugin
+    from tnasbench.searchers.registry import runtime_searchers
+
+    (tmp_path / "file_plugin.py").write_text(PLUGIN.replace("my-searcher", "file-searcher"))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    _import_plugin(str(tmp_path / "file_plugin.py"))
+    assert runtime_searchers({"file-searcher"})["file-searcher"].__module__ == "file_plugin"  # picklable by name
