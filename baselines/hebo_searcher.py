@@ -7,10 +7,17 @@ and sets torch's thread count on import; both are isolated here per call. With i
 pymoo 0.6.0 the acquisition optimiser drew its seed from numpy's global generator; pymoo 0.6.2
 seeds from OS entropy instead, so ``_seed_pymoo_from_numpy`` restores the old behaviour (else
 the same seed would not give the same trajectory).
+
+On a finite space (``optimizer = "finite"``, the default) HEBO's model, power transform, MACE
+acquisitions (EI, PI, LCB as three objectives) and its random pick from their Pareto set are kept, but
+the Pareto set is computed over every unevaluated cell at once instead of searched for by pymoo's
+genetic algorithm (``FiniteParetoOpt``, swapped in for HEBO's ``EvolutionOpt`` during ``suggest``);
+``optimizer = "evolution"`` is stock HEBO.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,14 +30,18 @@ from tnasbench.searchers.protocol import SearchContext, Searcher
 from tnasbench.space import Arch, SearchSpace
 from tnasbench.space.arch import NUM_EDGES, OPS
 
+CHUNK = 512  # candidates per acquisition call
 INSTALL = "pip install --no-deps hebo==0.3.6 && pip install pymoo GPy catboost disjoint-set (or: tox -e hebo)"
 
 
 @dataclass(frozen=True)
 class HeboConfig:
     initial: int = 10  # HEBO's own default initial design; fewer than 7 lets its GP fit fail silently
+    optimizer: str = "finite"  # "finite": MACE's Pareto set over every unevaluated cell; "evolution": stock
 
     def __post_init__(self) -> None:
+        if self.optimizer not in ("finite", "evolution"):
+            raise ValueError(f"hebo: optimizer must be 'finite' or 'evolution', got {self.optimizer!r}")
         if self.initial < 7:
             raise ValueError(
                 f"hebo: initial must be at least 7 (HEBO's GP fit degrades to NaN below), got {self.initial}"
@@ -67,11 +78,37 @@ def _seed_pymoo_from_numpy(minimize):
     return seeded
 
 
+class FiniteParetoOpt:
+    """In place of HEBO's ``EvolutionOpt`` (same constructor and ``optimize``): the non-dominated set of the
+    acquisition's objectives over a finite list of candidate cells, scored in one call (pymoo's sort)."""
+
+    candidates: pd.DataFrame  # set per suggest: the cells not evaluated yet, in HEBO's columns
+
+    def __init__(self, space, acq, **_: object) -> None:
+        self.space, self.acq = space, acq
+
+    def optimize(self, initial_suggest=None, fix_input=None) -> pd.DataFrame:
+        from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+        x, xe = self.space.transform(self.candidates)
+        # in blocks: HEBO's GP predicts a block's full covariance, quadratic in its size
+        objectives = np.concatenate(
+            [self.acq(a, b).numpy() for a, b in zip(x.split(CHUNK), xe.split(CHUNK), strict=True)]
+        )
+        front = NonDominatedSorting().do(objectives, only_non_dominated_front=True)
+        return self.candidates.iloc[np.sort(front)].reset_index(drop=True)
+
+
 class Hebo(Searcher):
-    """Params: ``initial`` (random suggestions before HEBO's model, default 10)."""
+    """Params: ``initial`` (random suggestions before HEBO's model, default 10), ``optimizer``."""
 
     name = "hebo"
     params_type = HeboConfig
+    version = "2"  # 2: the finite optimiser is the default (1: pymoo's genetic search, kept as "evolution")
+
+    @classmethod
+    def version_for(cls, params: dict) -> str:
+        return "1" if params.get("optimizer") == "evolution" else cls.version
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(HeboConfig, self.params, self.name)
@@ -80,18 +117,31 @@ class Hebo(Searcher):
         with _isolated_rng(seed):
             self._optimizer = hebo(design_space().parse(variables), rand_sample=self.config.initial, scramble_seed=seed)
         self._seed, self._steps = seed, 0
+        self._cells = pd.DataFrame({f"edge{k}": [OPS[a.ops[k]] for a in space.archs] for k in range(NUM_EDGES)})
+        self._unseen = np.ones(len(space), dtype=bool)
+        self._space = space
 
     def ask(self) -> Arch:
         self._steps += 1
         try:
-            with _isolated_rng(self._seed * 100_003 + self._steps):
+            with _isolated_rng(self._seed * 100_003 + self._steps), self._acquisition_optimizer():
                 suggestion = self._optimizer.suggest(n_suggestions=1)
             arch = Arch(tuple(OPS.index(suggestion[f"edge{k}"].iloc[0]) for k in range(NUM_EDGES)))
         except Exception as error:  # HEBO's own failures get one clear line
             raise HeboFailed(f"HEBO failed to suggest at step {self._steps}: {type(error).__name__}: {error}") from None
         return arch
 
+    def _acquisition_optimizer(self):
+        """HEBO's genetic optimiser, or the finite one over the cells not evaluated yet."""
+        import hebo.optimizers.hebo as module
+
+        if self.config.optimizer == "evolution":
+            return contextlib.nullcontext()
+        FiniteParetoOpt.candidates = self._cells[self._unseen].reset_index(drop=True)
+        return _swapped(module, "EvolutionOpt", FiniteParetoOpt)
+
     def tell(self, arch: Arch, result: Result) -> None:
+        self._unseen[self._space.index(arch)] = False
         if not np.isfinite(result.accuracy):  # HEBO would take it silently and degrade to random suggestions
             raise HeboFailed(f"HEBO cannot use the non-finite accuracy {result.accuracy} of {arch}: fix the benchmark")
         try:
@@ -100,6 +150,16 @@ class Hebo(Searcher):
                 self._optimizer.observe(cell, np.array([[-result.accuracy]]))  # HEBO minimises
         except Exception as error:
             raise HeboFailed(f"HEBO failed to observe step {self._steps}: {type(error).__name__}: {error}") from None
+
+
+@contextlib.contextmanager
+def _swapped(module, name: str, replacement):
+    original = getattr(module, name)
+    setattr(module, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
 
 
 class _isolated_rng:

@@ -1,7 +1,9 @@
 """BANANAS, NAS-BOWL and HEBO: conformance, a synthetic optimum found faster than random search, errors."""
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 from grakel.kernels import VertexHistogram, WeisfeilerLehman
 
 from baselines.nasbowl import cell_graph
@@ -144,3 +146,29 @@ def test_nasbowl_chooses_its_wl_depth_by_marginal_likelihood():
 def test_bananas_bad_acquisition_is_a_clear_error():
     outcome = run_trial(conformance_spec("bananas", {"acquisition": "ei"}, 0, 3))
     assert "acquisition must be 'its' or 'ucb'" in outcome.error
+
+
+def test_hebo_finite_optimiser_returns_exactly_the_pareto_set_of_unevaluated_cells():
+    pytest.importorskip("hebo", reason="HEBO is an extra")
+    from hebo.design_space.design_space import DesignSpace
+
+    from baselines.hebo_searcher import FiniteParetoOpt
+
+    space = DesignSpace().parse([{"name": "edge0", "type": "cat", "categories": ["a", "b", "c", "d", "e"]}])
+    objectives = torch.tensor([[1.0, 5.0, 0.0], [2.0, 1.0, 0.0], [3.0, 6.0, 1.0], [0.5, 9.0, 0.0], [2.0, 2.0, 0.0]])
+
+    def acquisition(x, xe):  # known objectives per category, as MACE's three columns
+        return objectives[xe[:, 0]]
+
+    FiniteParetoOpt.candidates = pd.DataFrame({"edge0": ["a", "b", "c", "d", "e"]})
+    found = FiniteParetoOpt(space, acquisition).optimize()
+    # c is dominated by a; e by b; a, b and d trade off the first two objectives
+    assert sorted(found["edge0"]) == ["a", "b", "d"]
+
+
+def test_hebo_finite_mode_proposes_unevaluated_cells_and_stock_mode_stays_version_1():
+    pytest.importorskip("hebo", reason="HEBO is an extra")
+    outcome = run_trial(conformance_spec("hebo", {}, 0, 13))
+    assert outcome.error is None and len({o.arch for o in outcome.observations}) == 13
+    assert get_searcher("hebo").version_for({"optimizer": "evolution"}) == "1"
+    assert get_searcher("hebo").version_for({}) == "2"
