@@ -73,11 +73,13 @@ def _grid(rows: int, datasets: list[str]) -> tuple[plt.Figure, np.ndarray]:
 
 def plot_regret(curves: pd.DataFrame, out: Path) -> list[Path]:
     """Mean regret with 95% t-intervals over seeds against evaluations: the report metric (the task's ceiling
-    regret dashed: what finding the searched metric's optimum leaves) and the searched metric, per task."""
+    regret dashed: what finding the searched metric's optimum leaves) and, where searchers saw another
+    metric, that one in a second row, per task."""
     datasets = sorted(curves["dataset"].unique())
     look = styles(list(curves["searcher"].unique()))
     metrics = [("regret", "report_metric"), ("objective_regret", "objective_metric")]
-    metrics = [m for m in metrics if curves[m[0]].notna().any()]
+    searched_other = (curves["objective_metric"] != curves["report_metric"]).any()
+    metrics = [m for m in metrics[: 2 if searched_other else 1] if curves[m[0]].notna().any()]
     figure, axes = _grid(len(metrics), datasets)
     for row, (value, metric) in enumerate(metrics):
         for col, dataset in enumerate(datasets):
