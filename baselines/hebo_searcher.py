@@ -8,11 +8,13 @@ pymoo 0.6.0 the acquisition optimiser drew its seed from numpy's global generato
 seeds from OS entropy instead, so ``_seed_pymoo_from_numpy`` restores the old behaviour (else
 the same seed would not give the same trajectory).
 
-On a finite space (``optimizer = "finite"``, the default) HEBO's model, power transform, MACE
-acquisitions (EI, PI, LCB as three objectives) and its random pick from their Pareto set are kept, but
-the Pareto set is computed over every unevaluated cell at once instead of searched for by pymoo's
-genetic algorithm (``FiniteParetoOpt``, swapped in for HEBO's ``EvolutionOpt`` during ``suggest``);
-``optimizer = "evolution"`` is stock HEBO.
+On a finite space ``optimizer = "finite"`` keeps HEBO's model, power transform, MACE acquisitions (EI,
+PI, LCB as three objectives) and its random pick from their Pareto set, but computes the Pareto set over
+every unevaluated cell at once instead of searching for it with pymoo's genetic algorithm
+(``FiniteParetoOpt``, swapped in for HEBO's ``EvolutionOpt`` during ``suggest``): ~4.6x faster per step.
+It stays opt-in until ``suites/hebo-fast-vs-stock.toml`` shows it equivalent: the exact front holds
+more purely exploratory cells than the genetic search's population (on the synthetic check, its first
+three model proposals averaged 35 against stock's 49). ``optimizer = "evolution"`` (default) is stock.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ INSTALL = "pip install --no-deps hebo==0.3.6 && pip install pymoo GPy catboost d
 @dataclass(frozen=True)
 class HeboConfig:
     initial: int = 10  # HEBO's own default initial design; fewer than 7 lets its GP fit fail silently
-    optimizer: str = "finite"  # "finite": MACE's Pareto set over every unevaluated cell; "evolution": stock
+    optimizer: str = "evolution"  # stock; "finite": MACE's Pareto set over every unevaluated cell (see above)
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("finite", "evolution"):
@@ -104,11 +106,10 @@ class Hebo(Searcher):
 
     name = "hebo"
     params_type = HeboConfig
-    version = "2"  # 2: the finite optimiser is the default (1: pymoo's genetic search, kept as "evolution")
 
     @classmethod
     def version_for(cls, params: dict) -> str:
-        return "1" if params.get("optimizer") == "evolution" else cls.version
+        return "2" if params.get("optimizer") == "finite" else cls.version  # stock HEBO is unchanged since 1
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(HeboConfig, self.params, self.name)

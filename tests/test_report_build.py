@@ -145,7 +145,7 @@ def test_compare_runs_only_the_new_searchers_trials_then_reports(store_path, tmp
     before = Store(store_copy).trials()
     args = ["compare", str(store_copy), "--searcher", "test-greedy-by-index", "--out", str(tmp_path / "r"), "--quiet"]
     assert main(args) == 0
-    assert "test-greedy-by-index: 9 trials run, 0 already stored" in capsys.readouterr().out
+    assert "test-greedy-by-index: 9 trials run, 0 already in" in capsys.readouterr().out
     after = Store(store_copy).trials()
     new = after[after["label"] == "test-greedy-by-index"]
     assert len(after) == len(before) + 9
@@ -154,7 +154,7 @@ def test_compare_runs_only_the_new_searchers_trials_then_reports(store_path, tmp
     )
     assert "## Paired comparison with test-greedy-by-index" in (tmp_path / "r" / "report.md").read_text()
     assert main(args) == 0
-    assert "0 trials run, 9 already stored" in capsys.readouterr().out
+    assert "0 trials run, 9 already in" in capsys.readouterr().out
 
 
 def test_paired_section_follows_the_reference_searcher(store_path, tmp_path, capsys):
@@ -185,7 +185,7 @@ def test_a_margin_adds_the_equivalence_test(store_path, tmp_path, capsys):
     assert (paired.loc[per_task, "outcome"] == "equivalent (±50)").all()
     assert paired.loc[~per_task, "p_equivalent"].isna().all()
     assert main(["report", str(store_path), "--out", str(out), "--margin", "0"]) == 2
-    assert "--margin must be a positive number of regret points, got 0.0" in capsys.readouterr().err
+    assert "--margin: must be a positive number of regret points, got '0'" in capsys.readouterr().err
 
 
 def test_a_margin_without_anything_to_pair_with_is_an_error_not_ignored(tmp_path, capsys):

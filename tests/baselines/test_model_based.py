@@ -166,9 +166,9 @@ def test_hebo_finite_optimiser_returns_exactly_the_pareto_set_of_unevaluated_cel
     assert sorted(found["edge0"]) == ["a", "b", "d"]
 
 
-def test_hebo_finite_mode_proposes_unevaluated_cells_and_stock_mode_stays_version_1():
+def test_hebo_finite_mode_proposes_unevaluated_cells_and_the_stock_default_stays_version_1():
     pytest.importorskip("hebo", reason="HEBO is an extra")
-    outcome = run_trial(conformance_spec("hebo", {}, 0, 13))
+    outcome = run_trial(conformance_spec("hebo", {"optimizer": "finite"}, 0, 13))
     assert outcome.error is None and len({o.arch for o in outcome.observations}) == 13
-    assert get_searcher("hebo").version_for({"optimizer": "evolution"}) == "1"
-    assert get_searcher("hebo").version_for({}) == "2"
+    assert get_searcher("hebo").version_for({"optimizer": "finite"}) == "2"
+    assert get_searcher("hebo").version_for({}) == "1"  # stock HEBO stays the default and keeps its trials

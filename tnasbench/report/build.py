@@ -390,6 +390,7 @@ def _provenance(trials: pd.DataFrame) -> dict:
 
 
 def _write(out: Path, lines: list[str], trials: pd.DataFrame, figures: list[Path]) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
     report = out / "report.md"
     report.write_text("\n".join(lines))
     write_index(out, "\n".join(lines), _provenance(trials))

@@ -27,6 +27,7 @@ class Tnas(ObservingSearcher):
     """
 
     name = "tnas"
+    params_type = TnasConfig  # unknown or mistyped params are refused when a suite loads
     version = "3"  # 2: meta-training follows the trial seed (1 shared meta_seed 0); 3: closed-form NLL gradient
     variant_defaults: ClassVar[dict[str, Any]] = {}
 
