@@ -117,6 +117,7 @@ def test_report_refuses_to_pool_trials_run_on_different_tables(tmp_path, capsys)
         db.execute("UPDATE trials SET spec=? WHERE key=?", (json.dumps(spec), key))
     assert main(["report", str(store), "--out", str(tmp_path / "r")]) == 2
     assert "pools cifar10 trials run on different tables" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()  # refused before the first file: no CSV mixing two tables is left behind
 
 
 WALK = """
