@@ -72,14 +72,8 @@ class BotorchEI(ObservingSearcher):
 
     def fit(self) -> SingleTaskGP:
         """The GP on the observations so far, hyper-parameters by marginal likelihood."""
-        x = self._X[self.observed]
-        y = torch.tensor(self.accuracies, dtype=torch.float64).unsqueeze(-1)
-        model = SingleTaskGP(x, y, outcome_transform=Standardize(m=1))
-        mll = ExactMarginalLogLikelihood(model.likelihood, model)
-        with torch.random.fork_rng():  # BoTorch re-draws from the priors when a fit fails
-            torch.manual_seed(self._seed + len(self.observed))
-            fit_gpytorch_mll(mll, closure=NumpyExactMLL(mll) if self.config.fast else None)
-        return model
+        y = torch.tensor(self.accuracies, dtype=torch.float64)
+        return fit_gp(self._X[self.observed], y, self._seed + len(self.observed), self.config.fast)
 
     def _maximise(self) -> int:
         model = self.fit()
@@ -104,6 +98,17 @@ class BotorchEI(ObservingSearcher):
         transform = model.outcome_transform
         best = (max(self.accuracies) - transform.means.squeeze()) / transform.stdvs.squeeze()
         return _log_ei_helper((mean - best) / std) + std.log()
+
+
+def fit_gp(x: torch.Tensor, y: torch.Tensor, seed: int, fast: bool = True) -> SingleTaskGP:
+    """BoTorch's default ``SingleTaskGP`` on (x, y [n]), fitted by BoTorch's own ``fit_gpytorch_mll``, with
+    the NumPy likelihood when ``fast`` (the same fit, cheaper) and stock autograd otherwise."""
+    model = SingleTaskGP(x, y.unsqueeze(-1), outcome_transform=Standardize(m=1))
+    mll = ExactMarginalLogLikelihood(model.likelihood, model)
+    with torch.random.fork_rng():  # BoTorch re-draws from the priors when a fit fails
+        torch.manual_seed(seed)
+        fit_gpytorch_mll(mll, closure=NumpyExactMLL(mll) if fast else None)
+    return model
 
 
 def candidate_mean_std(model: SingleTaskGP, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,13 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP
-from botorch.models.transforms import Standardize
-from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from baselines.botorch_bo import candidate_mean_std
-from baselines.numpy_mll import NumpyExactMLL
+from baselines.botorch_bo import candidate_mean_std, fit_gp
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
@@ -38,16 +34,6 @@ class RgpeConfig:
                 raise ValueError(f"rgpe: {name} must be at least 2, got {getattr(self, name)}")
         if self.initial < 2:
             raise ValueError(f"rgpe: initial must be at least 2 (the target GP needs data), got {self.initial}")
-
-
-def fit_gp(x: torch.Tensor, y: torch.Tensor, seed: int) -> SingleTaskGP:
-    """BoTorch's default GP on (x, y), hyper-parameters by BoTorch's fit with the NumPy likelihood."""
-    model = SingleTaskGP(x, y.unsqueeze(-1), outcome_transform=Standardize(m=1))
-    mll = ExactMarginalLogLikelihood(model.likelihood, model)
-    with torch.random.fork_rng():  # BoTorch re-draws from the priors when a fit fails
-        torch.manual_seed(seed)
-        fit_gpytorch_mll(mll, closure=NumpyExactMLL(mll))
-    return model.eval()
 
 
 def ranking_losses(samples: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -98,7 +84,7 @@ class Rgpe(ObservingSearcher):
         for k, table in enumerate(context.meta_tables):
             cells = self._rng.choice(len(space), size=min(self.config.base_points, len(space)), replace=False)
             y = torch.as_tensor(np.asarray(table.accuracies)[cells], dtype=torch.float64)
-            model = fit_gp(self._X[cells], y, seed + 1 + k)
+            model = fit_gp(self._X[cells], y, seed + 1 + k).eval()
             mean, std = candidate_mean_std(model, self._X)
             self._base.append(model)
             self._base_mean.append(mean)
@@ -127,7 +113,8 @@ class Rgpe(ObservingSearcher):
         return votes / votes.sum()
 
     def _ensemble_ei(self) -> torch.Tensor:
-        target = fit_gp(self._X[self.observed], torch.tensor(self.accuracies, dtype=torch.float64), self._seed)
+        y = torch.tensor(self.accuracies, dtype=torch.float64)
+        target = fit_gp(self._X[self.observed], y, self._seed).eval()
         weights = self._weights(target)
         self.weights = weights.tolist()
         mean_t, std_t = candidate_mean_std(target, self._X)

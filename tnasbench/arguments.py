@@ -33,26 +33,24 @@ def jobs(text: str) -> int:
     return value
 
 
-def seconds(text: str) -> float:
-    """A finite positive number of seconds."""
+def _finite_positive(text: str, problem: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not 0 < value < math.inf:
-        raise _bad(f"must be a finite positive number of seconds, got {text!r}: pass e.g. 3600")
+        raise _bad(problem.format(text=repr(text)))
     return value
+
+
+def seconds(text: str) -> float:
+    """A finite positive number of seconds."""
+    return _finite_positive(text, "must be a finite positive number of seconds, got {text}: pass e.g. 3600")
 
 
 def points(text: str) -> float:
     """A finite positive number of regret points (an equivalence margin)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < math.inf:
-        raise _bad(f"must be a positive number of regret points, got {text!r}: try --margin 0.25")
-    return value
+    return _finite_positive(text, "must be a positive number of regret points, got {text}: try --margin 0.25")
 
 
 def scheduler(text: str) -> str:
