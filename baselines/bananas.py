@@ -4,6 +4,7 @@ Thompson sampling, candidates from single-edge mutations of the best cells found
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -12,13 +13,13 @@ from torch import nn
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
-from tnasbench.space import Arch, SearchSpace
+from tnasbench.space import SearchSpace
 
 
 @dataclass(frozen=True)
 class BananasConfig:
     initial: int = 10  # random cells before the first model
-    encoding: str = "path"  # "path" (the paper) or "onehot" (NASLib's adjacency one-hot alternative)
+    encoding: str = "path"  # "path" (the paper; "adjacency" where a space has none), "adjacency" or "onehot"
     ensemble: int = 5
     layers: int = 10  # the paper's networks: 10 layers of width 20
     width: int = 20
@@ -28,8 +29,8 @@ class BananasConfig:
     acquisition: str = "its"  # "its" (independent Thompson sampling) or "ucb"
 
     def __post_init__(self) -> None:
-        if self.encoding not in ("path", "onehot"):
-            raise ValueError(f"bananas: encoding must be 'path' or 'onehot', got {self.encoding!r}")
+        if self.encoding not in ("path", "adjacency", "onehot"):
+            raise ValueError(f"bananas: encoding must be 'path', 'adjacency' or 'onehot', got {self.encoding!r}")
         if self.acquisition not in ("its", "ucb"):
             raise ValueError(f"bananas: acquisition must be 'its' or 'ucb', got {self.acquisition!r}")
         if min(self.initial, self.ensemble, self.layers, self.width, self.epochs, self.parents) < 1:
@@ -69,10 +70,17 @@ class Bananas(ObservingSearcher):
         self.config = config_from_params(BananasConfig, self.params, self.name)
         self.start(space, seed)
         self._seed = seed
-        matrix = space.path_matrix if self.config.encoding == "path" else space.one_hot_matrix
+        # the paper's path encoding; its adjacency + ops alternative where the space defines no paths
+        self._encoding = (
+            "adjacency" if self.config.encoding == "path" and space.path_matrix is None else self.config.encoding
+        )
+        matrix = space.encoding(self._encoding)
         self._paths = torch.as_tensor(np.asarray(matrix), dtype=torch.float32)
 
-    def ask(self) -> Arch:
+    def describe(self) -> dict[str, str]:
+        return {"encoding": self._encoding}
+
+    def ask(self) -> Any:
         if len(self.observed) < self.config.initial:
             return self.random_unseen()
         candidates = self._candidates()
@@ -84,7 +92,7 @@ class Bananas(ObservingSearcher):
         return self._space.arch(candidates[int(torch.argmax(score))])
 
     def _candidates(self) -> list[int]:
-        """Unevaluated single-edge mutations of the best cells so far (random cells if all are evaluated)."""
+        """Unevaluated neighbours of the best cells so far (random cells if all are evaluated)."""
         candidates = sorted(self.mutations_of_best(self.config.parents))
         while not candidates:
             candidates = [c for c in self._rng.choice(len(self._space), 100).tolist() if c not in self.observed]

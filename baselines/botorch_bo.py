@@ -11,7 +11,7 @@ training kernel (``candidate_mean_std``). Tests check both against BoTorch's own
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -27,21 +27,21 @@ from tnasbench.gp import exact_posterior
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
-from tnasbench.space import Arch, SearchSpace
+from tnasbench.space import SearchSpace
 
 CHUNK = 4096  # candidates per acquisition call
 
 
 @dataclass(frozen=True)
 class BotorchConfig:
-    encoding: str = "onehot"  # "onehot" (30-d) or "path" (84-d)
+    encoding: str = "onehot"  # "onehot" (NB201: 30-d), "path" (NB201: 84-d) or "adjacency" (+ one-hot node types)
     initial: int = 10  # random cells before the first fit
     fast: bool = True  # False: stock BoTorch (autograd fit, q=1 batch posteriors) for comparison
     beta: float = 2.0  # UCB exploration weight
 
     def __post_init__(self) -> None:
-        if self.encoding not in ("onehot", "path"):
-            raise ValueError(f"botorch: encoding must be 'onehot' or 'path', got {self.encoding!r}")
+        if self.encoding not in ("onehot", "path", "adjacency"):
+            raise ValueError(f"botorch: encoding must be 'onehot', 'path' or 'adjacency', got {self.encoding!r}")
         if self.initial < 2:
             raise ValueError(f"botorch: initial must be at least 2 (a GP needs data), got {self.initial}")
 
@@ -62,10 +62,10 @@ class BotorchEI(ObservingSearcher):
         self.config = config_from_params(BotorchConfig, self.params, self.name)
         self.start(space, seed)
         self._seed = seed
-        matrix = space.one_hot_matrix if self.config.encoding == "onehot" else space.path_matrix
+        matrix = space.encoding(self.config.encoding)
         self._X = torch.as_tensor(np.asarray(matrix), dtype=torch.float64)
 
-    def ask(self) -> Arch:
+    def ask(self) -> Any:
         if len(self.observed) < self.config.initial:
             return self.random_unseen()
         return self._space.arch(self._maximise())

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,8 +30,7 @@ import torch
 from tnasbench.benchmarks.protocol import Result
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext, Searcher
-from tnasbench.space import Arch, SearchSpace
-from tnasbench.space.arch import NUM_EDGES, OPS
+from tnasbench.space import SearchSpace
 
 CHUNK = 512  # candidates per acquisition call
 INSTALL = "pip install --no-deps hebo==0.3.6 && pip install pymoo GPy catboost disjoint-set (or: tox -e hebo)"
@@ -114,23 +114,45 @@ class Hebo(Searcher):
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(HeboConfig, self.params, self.name)
         design_space, hebo = _import_hebo()
-        variables = [{"name": f"edge{k}", "type": "cat", "categories": list(OPS)} for k in range(NUM_EDGES)]
+        self._names = [f"edge{k}" for k in range(len(space.dimensions))]  # HEBO's variables: the space's dimensions
+        self._choices = [list(d.choices) for d in space.dimensions]
+        variables = [
+            {"name": name, "type": "cat", "categories": choices}
+            for name, choices in zip(self._names, self._choices, strict=True)
+        ]
         with _isolated_rng(seed):
             self._optimizer = hebo(design_space().parse(variables), rand_sample=self.config.initial, scramble_seed=seed)
         self._seed, self._steps = seed, 0
-        self._cells = pd.DataFrame({f"edge{k}": [OPS[a.ops[k]] for a in space.archs] for k in range(NUM_EDGES)})
+        matrix = space.choices_matrix
+        self._cells = pd.DataFrame(
+            {name: np.asarray(choices, dtype=object)[matrix[:, k]] for k, (name, choices) in enumerate(self._columns())}
+        )
+        self._snapped = 0
         self._unseen = np.ones(len(space), dtype=bool)
         self._space = space
 
-    def ask(self) -> Arch:
+    def ask(self) -> Any:
         self._steps += 1
         try:
             with _isolated_rng(self._seed * 100_003 + self._steps), self._acquisition_optimizer():
                 suggestion = self._optimizer.suggest(n_suggestions=1)
-            arch = Arch(tuple(OPS.index(suggestion[f"edge{k}"].iloc[0]) for k in range(NUM_EDGES)))
+            choices = [c.index(suggestion[name].iloc[0]) for name, c in self._columns()]
         except Exception as error:  # HEBO's own failures get one clear line
             raise HeboFailed(f"HEBO failed to suggest at step {self._steps}: {type(error).__name__}: {error}") from None
+        arch = self._space.find(choices)
+        if arch is None:  # a combination the space does not hold (NAS-Bench-Graph keeps one cell per class)
+            self._snapped += 1
+            distance = (self._space.choices_matrix != np.asarray(choices)).sum(axis=1) + 2 * len(
+                choices
+            ) * ~self._unseen
+            arch = self._space.arch(int(np.argmin(distance)))  # the nearest unseen cell, lowest index on ties
         return arch
+
+    def _columns(self) -> list[tuple[str, list[str]]]:
+        return list(zip(self._names, self._choices, strict=True))
+
+    def describe(self) -> dict[str, int]:
+        return {"suggestions_outside_space": self._snapped}
 
     def _acquisition_optimizer(self):
         """HEBO's genetic optimiser, or the finite one over the cells not evaluated yet."""
@@ -141,13 +163,14 @@ class Hebo(Searcher):
         FiniteParetoOpt.candidates = self._cells[self._unseen].reset_index(drop=True)
         return _swapped(module, "EvolutionOpt", FiniteParetoOpt)
 
-    def tell(self, arch: Arch, result: Result) -> None:
+    def tell(self, arch: Any, result: Result) -> None:
         self._unseen[self._space.index(arch)] = False
         if not np.isfinite(result.accuracy):  # HEBO would take it silently and degrade to random suggestions
             raise HeboFailed(f"HEBO cannot use the non-finite accuracy {result.accuracy} of {arch}: fix the benchmark")
         try:
             with _isolated_rng(self._seed * 100_003 + self._steps):
-                cell = pd.DataFrame({f"edge{k}": [OPS[op]] for k, op in enumerate(arch.ops)})
+                values = self._space.choices_of(arch)
+                cell = pd.DataFrame({name: [c[v]] for (name, c), v in zip(self._columns(), values, strict=True)})
                 self._optimizer.observe(cell, np.array([[-result.accuracy]]))  # HEBO minimises
         except Exception as error:
             raise HeboFailed(f"HEBO failed to observe step {self._steps}: {type(error).__name__}: {error}") from None

@@ -8,6 +8,7 @@ the paper; the GP itself is the textbook Cholesky form over grakel's normalised 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from grakel import Graph
@@ -18,8 +19,7 @@ from scipy.stats import norm
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
-from tnasbench.space import Arch, SearchSpace
-from tnasbench.space.arch import DAG_NODE_TYPES
+from tnasbench.space import SearchSpace
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class NasbowlConfig:
     initial: int = 10
     depths: tuple[int, ...] = (1, 2, 3)  # WL iterations to choose from
     noises: tuple[float, ...] = (1e-3, 1e-2, 1e-1)  # noise variances (standardised units) to choose from
-    parents: int = 10  # incumbents whose single-edge mutations are candidates
+    parents: int = 10  # incumbents whose neighbours are candidates
     random_candidates: int = 100
 
     def __post_init__(self) -> None:
@@ -35,13 +35,13 @@ class NasbowlConfig:
             raise ValueError("nasbowl: initial must be at least 2 and depths and noises non-empty")
 
 
-def cell_graph(arch: Arch) -> Graph:
-    """The op-on-node DAG as a grakel graph labelled by node type (input, op, output)."""
-    types, links = arch.dag()
+def cell_graph(space: SearchSpace, arch: Any) -> Graph:
+    """The space's op-on-node DAG of ``arch`` as a grakel graph labelled by node type (input, op, output)."""
+    types, links = space.dag(arch)
     edges = {u: [] for u in range(len(types))}
     for u, v in links:
         edges[u].append(v)
-    return Graph(edges, node_labels={v: DAG_NODE_TYPES[t] for v, t in enumerate(types)})
+    return Graph(edges, node_labels={v: space.node_types[t] for v, t in enumerate(types)})
 
 
 class Nasbowl(ObservingSearcher):
@@ -55,7 +55,7 @@ class Nasbowl(ObservingSearcher):
         self.start(space, seed)
         self.chosen: tuple[int, float] | None = None  # (WL depth, noise) of the last fit
 
-    def ask(self) -> Arch:
+    def ask(self) -> Any:
         if len(self.observed) < self.config.initial:
             return self.random_unseen()
         candidates = self._candidates()
@@ -73,8 +73,8 @@ class Nasbowl(ObservingSearcher):
         """Mean and std at the candidates and the incumbent, in standardised units, under the best (depth, noise)."""
         y = np.asarray(self.accuracies)
         y = (y - y.mean()) / (y.std() + 1e-12)
-        train = [cell_graph(self._space.arch(i)) for i in self.observed]
-        test = [cell_graph(self._space.arch(i)) for i in candidates]
+        train = [cell_graph(self._space, self._space.arch(i)) for i in self.observed]
+        test = [cell_graph(self._space, self._space.arch(i)) for i in candidates]
         fits = []
         for depth in self.config.depths:
             kernel = WeisfeilerLehman(n_iter=depth, normalize=True, base_graph_kernel=VertexHistogram)

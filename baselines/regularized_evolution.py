@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from tnasbench.benchmarks.protocol import Result
 from tnasbench.searchers.protocol import SearchContext, Searcher
-from tnasbench.space import Arch, SearchSpace
+from tnasbench.space import SearchSpace
 
 
 @dataclass(frozen=True)
@@ -31,17 +32,17 @@ class RegularizedEvolution(Searcher):
             raise ValueError(f"tournament must be in 1..population, got {self._tournament}")
         self._space = space
         self._rng = np.random.default_rng(seed)
-        self._population: deque[tuple[Arch, float]] = deque()
+        self._population: deque[tuple[Any, float]] = deque()
 
-    def ask(self) -> Arch:
+    def ask(self) -> Any:
         if len(self._population) < self._population_size:  # the initial population is random
             return self._space.sample(self._rng)
         picks = self._rng.choice(len(self._population), size=self._tournament, replace=False)
         parent = max((self._population[i] for i in picks), key=lambda member: member[1])[0]
-        children = parent.mutations()
+        children = self._space.neighbours(parent)
         return children[int(self._rng.integers(len(children)))]
 
-    def tell(self, arch: Arch, result: Result) -> None:
+    def tell(self, arch: Any, result: Result) -> None:
         self._population.append((arch, result.accuracy))
         if len(self._population) > self._population_size:
             self._population.popleft()  # aging: the oldest member dies, not the worst

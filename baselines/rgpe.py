@@ -10,6 +10,7 @@ maximises EI of the weighted ensemble (mean Σ wₖ μₖ, variance Σ wₖ² σ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,7 +20,7 @@ from baselines.botorch_bo import candidate_mean_std, fit_gp
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
-from tnasbench.space import Arch, SearchSpace
+from tnasbench.space import SearchSpace
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class Rgpe(ObservingSearcher):
             self._base_std.append(std)
         self.weights: list[float] = []
 
-    def ask(self) -> Arch:
+    def ask(self) -> Any:
         if len(self.observed) < self.config.initial:
             score = torch.stack(self._base_mean).mean(0)
         else:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
-from tnasbench.space import Arch, SearchSpace
+from tnasbench.space import SearchSpace
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class TransferTopK(ObservingSearcher):
         self._meta = [t.dataset for t in context.meta_tables]
         self._ranked = ranked[: self.config.list_length] if self.config.list_length else ranked
 
-    def ask(self) -> Arch:
+    def ask(self) -> Any:
         step = len(self.observed)
         if step < len(self._ranked):
             return self._space.arch(int(self._ranked[step]))

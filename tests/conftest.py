@@ -7,7 +7,7 @@ import os
 import pytest
 
 os.environ["OMP_NUM_THREADS"] = "1"
-from tnasbench.testing import EPOCH12, NB201_DIR, TEST200  # noqa: E402
+from tnasbench.testing import EPOCH12, NB201_DIR, TEST200, TRANSNAS_ZIP  # noqa: E402
 
 
 def pytest_configure(config):
@@ -27,6 +27,8 @@ def data_home(tmp_path_factory):
         pytest.exit(f"shared NB201 tables not found in {NB201_DIR}: set TNASBENCH_SHARED_DATA", returncode=2)
     import_source(TEST200)
     import_source(EPOCH12)
+    if TRANSNAS_ZIP.is_file():  # without it the TransNAS-Bench-101 tests are skipped with the import command
+        import_source(TRANSNAS_ZIP)
     return home
 
 

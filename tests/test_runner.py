@@ -162,7 +162,7 @@ def test_faulty_searchers_fail_their_trial_and_the_suite_goes_on(tmp_path):
     assert counts == {"skipped": 0, "done": 12, "failed": 12, "elsewhere": 0}
     trials = store.trials().set_index("label")
     assert trials.loc["test-exploding", "error"].str.contains("RuntimeError: boom").all()
-    assert trials.loc["test-invalid", "error"].str.contains("not an NB201 cell").all()
+    assert trials.loc["test-invalid", "error"].str.contains("not a cell of the nb201 space").all()
     assert store.observations("failed").empty is False  # what ran before the fault is kept for diagnosis
     # failed trials are retried on the next run, done ones are not
     assert run_suite(load_suite(suite_file(tmp_path, extra=extra)), store, show_progress=False)["skipped"] == 12

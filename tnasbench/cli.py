@@ -25,11 +25,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from tnasbench.store import Store
     from tnasbench.suite import load_suite
 
-    suite = load_suite(args.suite)
-    store_path = Path(args.store or f"results/{suite.name}.sqlite")
-    specs = [resolve(spec) for spec in suite.trials()]
-    timeout = args.trial_timeout or suite.trial_timeout
-    code = _run(suite.name, specs, Store(store_path), args, timeout)
+    suites = [load_suite(path) for path in args.suite]  # every file is checked before anything runs
+    store_path = Path(args.store or f"results/{suites[0].name}.sqlite")
+    specs = [resolve(spec) for suite in suites for spec in suite.trials()]
+    timeout = args.trial_timeout or max(suite.trial_timeout for suite in suites)
+    code = _run(" + ".join(suite.name for suite in suites), specs, Store(store_path), args, timeout)
     if args.report:
         from tnasbench.report import build_report
 
@@ -116,16 +116,24 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
         print("\n".join(searcher_names()))
     elif args.what == "datasets":
-        from tnasbench.benchmarks.live import LIVE_DATASETS
-        from tnasbench.benchmarks.tables import DATASETS
+        from tnasbench.benchmarks.kinds import benchmark_kind, benchmark_names
 
-        print(
-            "\n".join(
-                [f"nb201: {d}" for d in DATASETS]
-                + [f"nb201-live: {d}" for d in LIVE_DATASETS]
-                + ["nb201-live: torchvision/<Name> (needs torchvision and the data)"]
-            )
-        )
+        for name in benchmark_names():
+            kind = benchmark_kind(name)
+            print("\n".join(f"{name}: {d}" for d in kind.datasets))
+            for prefix in kind.open_ended:
+                print(f"{name}: {prefix}<...> (needs the data; see README)")
+    elif args.what == "benchmarks":
+        from tnasbench.benchmarks.kinds import benchmark_kind, benchmark_names
+
+        for name in benchmark_names():
+            kind = benchmark_kind(name)
+            print(f"{name:18s} space {kind.space:18s} {len(kind.datasets)} datasets  {kind.description}")
+    elif args.what == "spaces":
+        from tnasbench.space import get_space, space_names
+
+        for name in space_names():
+            print(f"{name:18s} {get_space(name).describe()}")
     else:
         print(
             "\n".join(
@@ -148,9 +156,9 @@ def _cmd_data(args: argparse.Namespace) -> int:
         return 0
     if args.paths:
         raise TnasbenchError("data status takes no PATH: run `tnasbench data status`")
-    print(f"tables cached in {data_home() / 'nb201'}")
-    for dataset, metric, source in data_status():
-        print(f"{dataset:15s} {metric:15s} {source}")
+    print(f"tables cached in {data_home()}")
+    for benchmark, dataset, metric, source in data_status():
+        print(f"{benchmark:18s} {dataset:16s} {metric:15s} {source}")
     return 0
 
 
@@ -221,9 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     store_help = "a tnasbench store (.sqlite file)"
     timeout_help = "fail a trial that runs longer than SECONDS of wall clock (default: the suite's trial_timeout, 6 h)"
-    run = sub.add_parser("run", help="run a suite's missing trials into a store")
-    run.add_argument("suite", help="suite file (TOML), e.g. suites/quickstart.toml")
-    run.add_argument("--store", help="SQLite store (default results/<suite name>.sqlite)")
+    run = sub.add_parser("run", help="run the missing trials of one or more suites into a store")
+    run.add_argument("suite", nargs="+", help="suite files (TOML), e.g. suites/quickstart.toml")
+    run.add_argument("--store", help="SQLite store (default results/<first suite's name>.sqlite)")
     run.add_argument("--jobs", type=arguments.jobs, default=1, help="worker processes, at most the CPUs (default 1)")
     run.add_argument("--scheduler", type=arguments.scheduler, metavar="ADDRESS",
                      help="run trials on a Dask cluster, e.g. tcp://host:8786")  # fmt: skip
@@ -232,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
     listing = sub.add_parser("list", help="list searchers, datasets or suites")
-    listing.add_argument("what", choices=("searchers", "datasets", "suites"), help="what to list")
+    listing.add_argument(
+        "what", choices=("searchers", "spaces", "benchmarks", "datasets", "suites"), help="what to list"
+    )
     listing.set_defaults(func=_cmd_list)
     data = sub.add_parser("data", help="import NB201 tables or show what is present and missing")
     data.add_argument("action", choices=("import", "status"), help="import PATHs into the cache, or show it")

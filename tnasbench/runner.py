@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
+from typing import Any
 
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tnasbench.benchmarks.live import LiveBenchmark
+from tnasbench.benchmarks.kinds import benchmark_kind
 from tnasbench.benchmarks.protocol import Benchmark, Query
 from tnasbench.benchmarks.tables import tables_state
 from tnasbench.errors import TnasbenchError
@@ -31,7 +32,7 @@ from tnasbench.searchers.context import build_context
 from tnasbench.searchers.oneshot import OneShotSearcher
 from tnasbench.searchers.registry import check_params, runtime_searchers
 from tnasbench.seeding import seed_everything
-from tnasbench.space import Arch, nb201_space
+from tnasbench.space import SearchSpace, get_space
 from tnasbench.store import Observation, Store, owner_id
 from tnasbench.suite import DEFAULT_TRIAL_TIMEOUT, Suite, TrialSpec
 from tnasbench.workers import pool_worker_init
@@ -47,13 +48,7 @@ class TrialOutcome:
 
 def make_benchmark(spec: TrialSpec) -> Benchmark:
     """The benchmark a trial evaluates on, seeded by the repetition (shared by all searchers)."""
-    if spec.benchmark == "nb201":
-        from tnasbench.benchmarks.tabular import TabularBenchmark
-
-        return TabularBenchmark(spec.dataset, spec.objective, spec.report, spec.noise, spec.benchmark_seed)
-    from tnasbench.benchmarks.live import TrainingConfig
-
-    return LiveBenchmark(spec.dataset, TrainingConfig.from_json(spec.live), seed=spec.benchmark_seed)
+    return benchmark_kind(spec.benchmark).build(spec)
 
 
 @cache
@@ -75,13 +70,13 @@ def resolve(spec: TrialSpec) -> TrialSpec:
     return replace(spec, report=report, signature=signature, searcher_version=version)
 
 
-def _unpack(proposal: object, label: str) -> tuple[Arch, int | None]:
+def _unpack(proposal: object, space: SearchSpace, label: str) -> tuple[Any, int | None]:
     if isinstance(proposal, Query):
         proposal, epochs = proposal.arch, proposal.epochs
     else:
         epochs = None
-    if not isinstance(proposal, Arch):
-        raise TnasbenchError(f"searcher {label!r} proposed {proposal!r}, which is not an NB201 cell")
+    if not space.contains(proposal):
+        raise TnasbenchError(f"searcher {label!r} proposed {proposal!r}, which is not a cell of the {space.name} space")
     return proposal, epochs
 
 
@@ -113,7 +108,7 @@ def _run_trial(spec: TrialSpec, guard: TrialGuard) -> TrialOutcome:
         if issubclass(cls, OneShotSearcher):
             outcome.observations, outcome.info = run_one_shot(spec, cls(**spec.searcher_params), benchmark)
             return outcome
-        space = nb201_space()
+        space = get_space(benchmark_kind(spec.benchmark).space)
         context: SearchContext = build_context(spec)
         searcher = cls(**spec.searcher_params)
         started = time.perf_counter()
@@ -125,7 +120,7 @@ def _run_trial(spec: TrialSpec, guard: TrialGuard) -> TrialOutcome:
         while not spec.budget.exhausted(step, spent):
             guard.check()
             start = time.perf_counter()
-            arch, epochs = _unpack(searcher.ask(), spec.label)
+            arch, epochs = _unpack(searcher.ask(), space, spec.label)
             asked = time.perf_counter()
             evaluation = benchmark.evaluate(arch, epochs)
             result = evaluation.result

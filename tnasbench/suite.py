@@ -15,9 +15,7 @@ from typing import Any
 from tnasbench import __version__
 from tnasbench.errors import TnasbenchError
 from tnasbench.seeding import derive_seed
-from tnasbench.space import NUM_CELLS
 
-BENCHMARKS = ("nb201", "nb201-live")
 TOP_KEYS = {
     "name",
     "description",
@@ -206,9 +204,9 @@ def load_suite(path: str | Path) -> Suite:
 
 
 def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
-    from tnasbench.benchmarks.tables import DATASETS, METRICS
-    from tnasbench.benchmarks.tabular import NOISE_MODES
+    from tnasbench.benchmarks.kinds import benchmark_kind
     from tnasbench.searchers.registry import check_params
+    from tnasbench.space import get_space
 
     _check_keys(path, "the suite", raw, TOP_KEYS)
     for required in ("name", "datasets", "seeds", "budgets", "searchers"):
@@ -219,18 +217,14 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
             path, f"name must be letters, digits, '.', '_' or '-' (it names the store file), got {raw['name']!r}"
         )
     benchmark = raw.get("benchmark", "nb201")
-    if benchmark not in BENCHMARKS:
-        raise _fail(path, f"unknown benchmark {benchmark!r}: choose one of {', '.join(BENCHMARKS)}")
-    if benchmark == "nb201":
-        known, metrics = DATASETS, METRICS
-    else:
-        from tnasbench.benchmarks.live import LIVE_DATASETS, LIVE_METRICS
-
-        known, metrics = LIVE_DATASETS, LIVE_METRICS
+    try:
+        kind = benchmark_kind(benchmark)
+    except TnasbenchError as error:
+        raise _fail(path, str(error)) from None
+    known, metrics, open_ended = kind.datasets, kind.metrics, kind.open_ended
     datasets = raw["datasets"]
     if not isinstance(datasets, list) or not datasets:
         raise _fail(path, "datasets must be a non-empty list")
-    open_ended = ("torchvision/", "folder/") if benchmark == "nb201-live" else ()  # any such data set trains live
     for dataset in datasets:
         if dataset not in known and not (open_ended and isinstance(dataset, str) and dataset.startswith(open_ended)):
             close = difflib.get_close_matches(str(dataset), known, n=1)
@@ -242,8 +236,10 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         if value not in metrics and not (name == "report" and value == "auto"):
             raise _fail(path, f"unknown {name} metric {value!r}: choose one of {', '.join(metrics)}")
     noise = raw.get("noise", "mean")
-    if noise not in NOISE_MODES:
-        raise _fail(path, f"unknown noise {noise!r}: choose one of {', '.join(NOISE_MODES)}")
+    if noise not in kind.noise_modes:
+        raise _fail(
+            path, f"unknown noise {noise!r} for benchmark {benchmark!r}: choose one of {', '.join(kind.noise_modes)}"
+        )
     seeds = raw["seeds"]
     if not isinstance(seeds, list) or not seeds:
         raise _fail(path, f"seeds must be a non-empty list of integers, got {seeds!r}")
@@ -264,12 +260,24 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         seconds = item.get("seconds")
         budgets.append(
             Budget(
-                _positive(path, "budget evaluations", evaluations, int, NUM_CELLS, " (the cells in the space)")
+                _positive(
+                    path,
+                    "budget evaluations",
+                    evaluations,
+                    int,
+                    len(get_space(kind.space)),
+                    " (the cells in the space)",
+                )
                 if evaluations is not None
                 else None,
                 float(_positive(path, "budget seconds", seconds, float)) if seconds is not None else None,
             )
         )
+        if seconds is not None and not kind.has_cost:
+            raise _fail(
+                path,
+                f"benchmark {benchmark!r} has no evaluation cost, so a budget in seconds never ends: use evaluations",
+            )
     searchers, labels = [], set()
     if not isinstance(raw["searchers"], list) or not raw["searchers"]:
         raise _fail(path, "searchers must be a non-empty list of [[searchers]] tables")
@@ -281,9 +289,15 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         if not isinstance(params, dict):
             raise _fail(path, f"params of searcher {item['name']!r} must be a table")
         try:  # unknown or broken searchers and their unknown params fail here, before anything runs
-            check_params(item["name"], params)
+            cls = check_params(item["name"], params)
         except TnasbenchError as error:
             raise _fail(path, str(error)) from None
+        if cls.spaces is not None and kind.space not in cls.spaces:
+            raise _fail(
+                path,
+                f"searcher {item['name']!r} runs on the {', '.join(cls.spaces)} space only ({cls.spaces_reason}), "
+                f"not on benchmark {benchmark!r}'s {kind.space} space: remove it from this suite",
+            )
         label = item.get("label", item["name"])
         if not isinstance(label, str) or not label.strip():
             raise _fail(path, f"the label of searcher {item['name']!r} must be a non-empty string, got {label!r}")

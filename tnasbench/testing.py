@@ -20,25 +20,29 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tnasbench.benchmarks.kinds import benchmark_kind
 from tnasbench.benchmarks.protocol import Query, Result
 from tnasbench.benchmarks.tables import load_table
 from tnasbench.runner import resolve, run_trial
 from tnasbench.searchers import SearchContext, Searcher, get_searcher
 from tnasbench.searchers.context import build_context
-from tnasbench.space import Arch, nb201_space
+from tnasbench.space import SearchSpace, get_space, nb201_space
 from tnasbench.suite import Budget, TrialSpec
 
 
 def conformance_spec(
-    name: str, params: dict[str, Any], seed: int, evaluations: int, dataset: str = "cifar10"
+    name: str, params: dict[str, Any], seed: int, evaluations: int, dataset: str = "", benchmark: str = "nb201"
 ) -> TrialSpec:
+    """A trial of ``name`` on ``benchmark`` (its first dataset unless named), searching its default objective."""
+    kind = benchmark_kind(benchmark)
+    objective = kind.metrics[0]
     spec = TrialSpec(
         "conformance",
         0,
-        "nb201",
-        dataset,
-        "val@200",
-        "val@200",
+        benchmark,
+        dataset or kind.datasets[0],
+        objective,
+        objective,
         "mean",
         name,
         name,
@@ -54,26 +58,34 @@ SHARED_DATA = Path(os.environ.get("TNASBENCH_SHARED_DATA", Path(__file__).resolv
 NB201_DIR = SHARED_DATA / "nb201"
 TEST200 = NB201_DIR / "nats_tss_test_acc_200ep.csv"
 EPOCH12 = NB201_DIR / "nb201_12ep_val_test_acc.csv"
+TRANSNAS_ZIP = SHARED_DATA / "transnas101" / "all_benchmarks_zen.zip"
 
-EDGE_WEIGHTS = (6, 5, 4, 3, 2, 1)
 
+def synthetic_objective(target: Any, space: SearchSpace | None = None) -> Callable[[Any], float]:
+    """A toy objective with one known optimum (``target``, 100): weighted agreement of the cells' choices,
+    the first dimension weighing most (NB201: edge weights 6, 5, ..., 1)."""
+    space = space or nb201_space()
+    wanted = space.choices_of(target)
+    weights = np.arange(len(wanted), 0, -1)
 
-def synthetic_objective(target: Arch) -> Callable[[Arch], float]:
-    """A toy objective with one known optimum (``target``, 100): weighted agreement of the six edges."""
-
-    def accuracy(arch: Arch) -> float:
-        agree = sum(w for w, a, b in zip(EDGE_WEIGHTS, arch.ops, target.ops, strict=True) if a == b)
-        return 100.0 * agree / sum(EDGE_WEIGHTS)
+    def accuracy(arch: Any) -> float:
+        agree = sum(int(w) for w, a, b in zip(weights, space.choices_of(arch), wanted, strict=True) if a == b)
+        return 100.0 * agree / int(weights.sum())
 
     return accuracy
 
 
 def anytime_regret(
-    name: str, params: dict[str, Any], objective: Callable[[Arch], float], seed: int, budget: int
+    name: str,
+    params: dict[str, Any],
+    objective: Callable[[Any], float],
+    seed: int,
+    budget: int,
+    space: SearchSpace | None = None,
 ) -> float:
     """Mean over ``budget`` evaluations of 100 − best objective so far: lower = the optimum approached faster."""
     searcher = get_searcher(name)(**params)
-    searcher.setup(nb201_space(), SearchContext("synthetic", "synthetic"), seed)
+    searcher.setup(space or nb201_space(), SearchContext("synthetic", "synthetic"), seed)
     best, regrets = -np.inf, []
     for _ in range(budget):
         proposal = searcher.ask()
@@ -104,6 +116,9 @@ def searcher_with_observations(name: str, params: dict[str, Any], observations: 
 
 
 class SearcherConformance:
+    """Override ``searcher_name`` (and ``searcher_params``); ``benchmark_name`` picks the space the checks run on
+    (NB201 by default; parametrise it to run them on every space)."""
+
     budget = 25
 
     @pytest.fixture
@@ -114,8 +129,12 @@ class SearcherConformance:
     def searcher_params(self) -> dict[str, Any]:
         return {}
 
-    def _trajectory(self, name: str, params: dict[str, Any], seed: int) -> list[int]:
-        outcome = run_trial(conformance_spec(name, params, seed, self.budget))
+    @pytest.fixture
+    def benchmark_name(self) -> str:
+        return "nb201"
+
+    def _trajectory(self, name: str, params: dict[str, Any], seed: int, benchmark_name: str) -> list[int]:
+        outcome = run_trial(conformance_spec(name, params, seed, self.budget, benchmark=benchmark_name))
         assert outcome.error is None, outcome.error
         return [o.arch for o in outcome.observations]
 
@@ -123,33 +142,36 @@ class SearcherConformance:
         searcher = get_searcher(searcher_name)(**searcher_params)
         assert searcher.params == searcher_params
 
-    def test_asks_valid_cells_until_the_budget(self, searcher_name, searcher_params):
-        trajectory = self._trajectory(searcher_name, searcher_params, seed=0)
+    def test_asks_valid_cells_until_the_budget(self, searcher_name, searcher_params, benchmark_name):
+        trajectory = self._trajectory(searcher_name, searcher_params, 0, benchmark_name)
         assert len(trajectory) == self.budget
-        assert all(0 <= i < len(nb201_space()) for i in trajectory)
+        assert all(0 <= i < len(get_space(benchmark_kind(benchmark_name).space)) for i in trajectory)
 
-    def test_same_seed_same_trajectory(self, searcher_name, searcher_params):
-        first = self._trajectory(searcher_name, searcher_params, seed=1)
-        assert self._trajectory(searcher_name, searcher_params, seed=1) == first
+    def test_same_seed_same_trajectory(self, searcher_name, searcher_params, benchmark_name):
+        first = self._trajectory(searcher_name, searcher_params, 1, benchmark_name)
+        assert self._trajectory(searcher_name, searcher_params, 1, benchmark_name) == first
 
-    def test_different_seed_different_trajectory(self, searcher_name, searcher_params):
+    def test_different_seed_different_trajectory(self, searcher_name, searcher_params, benchmark_name):
         """Another seed is another replicate, unless the searcher declares it draws nothing at random
         (``deterministic = True``): then two seeds must give one trajectory on the noise-free table."""
-        first = self._trajectory(searcher_name, searcher_params, seed=1)
-        second = self._trajectory(searcher_name, searcher_params, seed=2)
+        first = self._trajectory(searcher_name, searcher_params, 1, benchmark_name)
+        second = self._trajectory(searcher_name, searcher_params, 2, benchmark_name)
         if getattr(get_searcher(searcher_name), "deterministic", False) and not searcher_params:
             assert first == second
         else:
             assert first != second
 
-    def test_context_never_holds_the_target(self, searcher_name, searcher_params):
-        for dataset in ("cifar10", "cifar100", "imagenet16-120"):
-            context = build_context(conformance_spec(searcher_name, searcher_params, 0, 1, dataset))
+    def test_context_never_holds_the_target(self, searcher_name, searcher_params, benchmark_name):
+        kind = benchmark_kind(benchmark_name)
+        for dataset in kind.datasets:
+            context = build_context(conformance_spec(searcher_name, searcher_params, 0, 1, dataset, benchmark_name))
             assert dataset not in {t.dataset for t in context.meta_tables}
-            assert len(context.meta_tables) == 2
+            assert len(context.meta_tables) == len(kind.datasets) - 1
 
-    def test_ask_returns_arch_objects(self, searcher_name, searcher_params):
-        spec = conformance_spec(searcher_name, searcher_params, 0, 1)
+    def test_ask_returns_cells_of_the_space(self, searcher_name, searcher_params, benchmark_name):
+        spec = conformance_spec(searcher_name, searcher_params, 0, 1, benchmark=benchmark_name)
+        space = get_space(benchmark_kind(benchmark_name).space)
         searcher = get_searcher(searcher_name)(**searcher_params)
-        searcher.setup(nb201_space(), build_context(spec), seed=0)
-        assert isinstance(searcher.ask(), Arch)
+        searcher.setup(space, build_context(spec), seed=0)
+        proposal = searcher.ask()
+        assert space.contains(proposal.arch if isinstance(proposal, Query) else proposal)

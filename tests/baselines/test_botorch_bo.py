@@ -142,4 +142,4 @@ def test_finds_a_synthetic_optimum_faster_than_random_search(name):
 
 def test_bad_encoding_is_a_clear_error():
     outcome = run_trial(conformance_spec("botorch-ei", {"encoding": "graph"}, 0, 3))
-    assert "encoding must be 'onehot' or 'path'" in outcome.error
+    assert "encoding must be 'onehot', 'path' or 'adjacency'" in outcome.error

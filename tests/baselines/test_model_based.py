@@ -126,7 +126,7 @@ def test_nasbowl_graphs_give_grakels_wl_kernel_a_meaningful_similarity():
     cell = space.arch(123)
     neighbour, far = cell.mutations()[0], Arch(tuple((op + 2) % 5 for op in cell.ops))
     kernel = WeisfeilerLehman(n_iter=2, normalize=True, base_graph_kernel=VertexHistogram)
-    gram = kernel.fit_transform([cell_graph(a) for a in (cell, neighbour, far)])
+    gram = kernel.fit_transform([cell_graph(nb201_space(), a) for a in (cell, neighbour, far)])
     assert gram[0, 0] == pytest.approx(1.0)
     assert gram[0, 1] > gram[0, 2]  # one changed edge is more alike than six
 

@@ -40,7 +40,7 @@ def test_import_adds_test_and_12_epoch_metrics(fresh_home):
     assert table.column("test@12").max() == pytest.approx(89.16, abs=1e-2)
     assert (table.column("train_time@12") < table.column("train_time@200")).all()
     assert "derived" not in table.sources["train_time@200"] and "12/200" in table.sources["train_time@12"]
-    assert {(d, m) for d, m, _ in data_status()} >= {("imagenet16-120", "test@200"), ("cifar100", "val@12")}
+    assert {(d, m) for _, d, m, _ in data_status()} >= {("imagenet16-120", "test@200"), ("cifar100", "val@12")}
 
 
 def test_wrong_checksum_is_refused_with_the_expected_one(fresh_home, tmp_path):

@@ -10,7 +10,7 @@ from tnasbench.benchmarks.tables import load_table
 from tnasbench.space import nb201_space
 from tnasbench.tnas.arch_encoder import cell_graphs
 from tnasbench.tnas.config import TnasConfig
-from tnasbench.tnas.meta import CellGraphs, MetaTask, train_fsbo, train_reptile
+from tnasbench.tnas.meta import MetaTask, train_fsbo, train_reptile
 from tnasbench.tnas.model import DeepKernelSurrogate
 
 SLICE = 20  # outer steps per round (the default run has 400 Reptile steps, or 1,000 for tnas-fsbo)
@@ -23,7 +23,7 @@ SLICE = 20  # outer steps per round (the default run has 400 Reptile steps, or 1
 )
 @pytest.mark.parametrize("encoder", ["gru", "onehot"])
 def test_meta_training_at_default_sizes(benchmark, procedure, train, full, encoder):
-    graphs = CellGraphs(*cell_graphs(nb201_space()))
+    graphs = cell_graphs(nb201_space())
     tasks = [MetaTask.from_accuracies(d, load_table(d).column("val@200"), None) for d in ("cifar10", "imagenet16-120")]
     config = TnasConfig(arch_encoder=encoder, meta_training=procedure, meta_steps=SLICE, meta_seed=0)
     torch.set_num_threads(1)

@@ -37,7 +37,8 @@ def test_dataset_encoder_tells_different_samples_apart():
 
 def test_graph_encoder_gives_every_labelled_cell_its_own_code():
     torch.manual_seed(0)
-    types, adjacency = cell_graphs(nb201_space())
+    graphs = cell_graphs(nb201_space())
+    types, adjacency = graphs.types, graphs.adjacency
     with torch.no_grad():
         codes = DagGruEncoder(hidden=16, latent=8)(types, adjacency)
     assert codes.shape == (15625, 8)
@@ -46,7 +47,8 @@ def test_graph_encoder_gives_every_labelled_cell_its_own_code():
 
 def test_graph_encoder_does_not_depend_on_the_topological_order_chosen():
     torch.manual_seed(0)
-    types, adjacency = cell_graphs(nb201_space())
+    graphs = cell_graphs(nb201_space())
+    types, adjacency = graphs.types, graphs.adjacency
     encoder = DagGruEncoder(hidden=16, latent=8).eval()
     # nodes 2 (edge 0->2) and 4 (edge 0->3) both hang off the input only: swapping them keeps a topological order
     order = torch.tensor([0, 1, 4, 3, 2, 5, 6, 7])
@@ -61,7 +63,8 @@ def test_graph_encoder_does_not_depend_on_the_topological_order_chosen():
 
 def test_onehot_encoder_codes_cells_by_their_ops():
     torch.manual_seed(0)
-    types, adjacency = cell_graphs(nb201_space())
+    graphs = cell_graphs(nb201_space())
+    types, adjacency = graphs.types, graphs.adjacency
     with torch.no_grad():
         codes = OneHotEncoder(hidden=32, latent=8)(types, adjacency)
     assert codes.shape == (15625, 8)
@@ -88,7 +91,8 @@ def _reference_codes(encoder, types, adjacency):
 
 def test_graph_encoder_shares_states_without_changing_the_function():
     torch.manual_seed(0)
-    types, adjacency = cell_graphs(nb201_space())
+    graphs = cell_graphs(nb201_space())
+    types, adjacency = graphs.types, graphs.adjacency
     encoder = DagGruEncoder(hidden=16, latent=8)
     cells = torch.randperm(len(types))[:40]
     with torch.no_grad():

@@ -7,14 +7,14 @@ from tnasbench.space import nb201_space
 from tnasbench.tnas.arch_encoder import cell_graphs
 from tnasbench.tnas.config import TnasConfig
 from tnasbench.tnas.dataset_encoder import image_features
-from tnasbench.tnas.meta import CellGraphs, MetaTask, inner_loop, reptile_update, task_loss
+from tnasbench.tnas.meta import MetaTask, inner_loop, reptile_update, task_loss
 from tnasbench.tnas.model import DeepKernelSurrogate
 
 SMALL = TnasConfig(arch_hidden=16, head=(16, 8), batch=64, inner_steps=20, meta_lr=1e-2)
 
 
 def _graphs():
-    return CellGraphs(*cell_graphs(nb201_space()))
+    return cell_graphs(nb201_space())
 
 
 def _task(dataset="cifar100", features=None):

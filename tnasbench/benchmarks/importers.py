@@ -50,9 +50,23 @@ def import_source(path: str | Path) -> dict[str, str]:
 
 
 def import_sources(paths: list[str | Path]) -> dict[str, str]:
-    """Read and check every source first, then write them all: a bad one leaves the cache as it was."""
-    read = [read_source(Path(path)) for path in paths]
+    """Read and check every source first, then write them all: a bad one leaves the cache as it was.
+
+    NB201 tables (CSV, NASLib pickle, NATS-Bench) and TransNAS-Bench-101's zip are recognised by name."""
+    from tnasbench.benchmarks import transnas
+
+    zips = [Path(p) for p in paths if Path(p).suffix == ".zip"]
+    for path in zips:
+        if not path.is_file():
+            raise TnasbenchError(
+                f"{path}: no such file (NASLib's {transnas.ZIP_NAME} ships in ../shared/data/transnas101/)"
+            )
+    tasks = [(transnas.read_zip(path), f"{path.name} (sha256 {transnas.ZIP_SHA256[:12]})") for path in zips]
+    read = [read_source(Path(path)) for path in paths if Path(path).suffix != ".zip"]
     written = {}
+    for values, origin in tasks:
+        transnas.import_zip(values, origin)
+        written["transnas101-micro (7 tasks)"] = origin
     for columns, origin in read:
         for metric, arrays in columns.items():
             write_imported(metric, arrays, origin)
@@ -198,9 +212,12 @@ def _import_nats(path: Path) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def data_status() -> list[tuple[str, str, str]]:
-    """(dataset, metric, source) for every metric of every dataset: where a column came from, or the
-    command that adds a missing one."""
+def data_status() -> list[tuple[str, str, str, str]]:
+    """(benchmark, dataset, metric, source) for every table column: where it came from, or the command that
+    adds a missing one."""
+    from tnasbench.benchmarks.graph import GRAPH_DATASETS, GRAPH_METRICS, PACKAGE, graph_source
+    from tnasbench.benchmarks.transnas import transnas_status
+
     rows = []
     for dataset in DATASETS:
         table = load_table(dataset)
@@ -210,5 +227,8 @@ def data_status() -> list[tuple[str, str, str]]:
                 if metric in SOURCE_OF
                 else "missing"
             )
-            rows.append((dataset, metric, source))
+            rows.append(("nb201", dataset, metric, source))
+    rows += [("transnas101-micro", *row) for row in transnas_status()]
+    for dataset in GRAPH_DATASETS:
+        rows += [("nasbench-graph", dataset, metric, graph_source(dataset)) for metric in GRAPH_METRICS]
     return rows

@@ -136,9 +136,9 @@ def _cache_dir() -> Path:
 
 def tables_state() -> tuple:
     """Where the imported tables are and which versions of them (changes whenever an import does)."""
-    folder = _cache_dir()
-    manifests = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    return (str(folder), *((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in manifests))
+    folder = data_home()
+    manifests = sorted(folder.glob("*/*.json")) if folder.is_dir() else []  # nb201/, transnas101/, ...
+    return (str(folder), *((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in manifests))
 
 
 def write_imported(metric: str, arrays: dict[str, np.ndarray], origin: str) -> Path:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 import numpy as np
 
 from tnasbench.benchmarks.protocol import Evaluation, Result, Scale
 from tnasbench.benchmarks.tables import COST_OF, METRICS, load_table
 from tnasbench.errors import TnasbenchError
-from tnasbench.space import Arch, nb201_space
+from tnasbench.space import Arch, SearchSpace, nb201_space
 
 NOISE_MODES = ("mean", "sampled-seed")
 FIDELITIES = (200, 12)  # training epochs with a table
@@ -80,3 +83,63 @@ class TabularBenchmark:
     def signature(self) -> dict[str, str]:
         sig = self.table.signature()
         return {k: sig[k] for k in (self.objective, self.report, COST_OF[self.objective]) if k in sig}
+
+
+class TableBenchmark:
+    """A tabular benchmark of any space at one fidelity: each metric a column in the space's index order.
+
+    ``cost`` is the evaluation cost per cell in seconds where the table has one; without it an
+    evaluation costs 0 (reports then have no cost axis for the task).
+    """
+
+    needs_gpu = False
+    epochs = 1  # the table's one fidelity
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        dataset: str,
+        columns: dict[str, np.ndarray],
+        objective: str,
+        report: str,
+        cost: np.ndarray | None = None,
+    ) -> None:
+        for name, value in (("objective", objective), ("report", report)):
+            if value not in columns:
+                raise TnasbenchError(f"{dataset}: no {name} metric {value!r} (it has {', '.join(columns)})")
+        self.space, self.dataset, self.objective, self.report = space, dataset, objective, report
+        self._objective = np.asarray(columns[objective], dtype=float)
+        self._reported = np.asarray(columns[report], dtype=float)
+        self._cost = np.zeros(len(space)) if cost is None else np.asarray(cost, dtype=float)
+        for name, column in (("objective", self._objective), ("report", self._reported), ("cost", self._cost)):
+            if column.shape != (len(space),) or not np.isfinite(column).all():
+                raise TnasbenchError(
+                    f"{dataset}: the {name} column must hold a finite value for each of {len(space)} cells"
+                )
+
+    def evaluate(self, arch: Any, epochs: int | None = None) -> Evaluation:
+        if epochs not in (None, self.epochs):
+            raise TnasbenchError(f"{self.dataset}: this table has one fidelity; ask without epochs")
+        i = self.space.index(arch)
+        result = Result(float(self._objective[i]), float(self._cost[i]), self.objective, self.epochs)
+        return Evaluation(result, float(self._reported[i]))
+
+    def optimum(self) -> float:
+        return float(self._reported.max())
+
+    def scale(self) -> Scale:
+        best = int(np.argmax(self._objective))
+        return Scale(
+            float(self._reported.max()), float(self._reported.min()), float(self._objective.max()),
+            float(self._objective.min()), float(self._reported[best]),
+        )  # fmt: skip
+
+    def signature(self) -> dict[str, str]:
+        def digest(values: np.ndarray) -> str:
+            return hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()[:16]
+
+        return {
+            self.objective: digest(self._objective),
+            self.report: digest(self._reported),
+            "cost": digest(self._cost),
+        }

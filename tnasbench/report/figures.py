@@ -108,6 +108,8 @@ def cost_grid(curves: pd.DataFrame, points: int = 60) -> pd.DataFrame:
     for dataset, part in curves.dropna(subset=["cumulative_cost"]).groupby("dataset"):
         cost = part.pivot(index="trial", columns="step", values="cumulative_cost")
         regret = part.pivot(index="trial", columns="step", values="regret").to_numpy()
+        if not np.nanmax(cost.to_numpy()) > 0:  # a benchmark without evaluation cost has no cost axis
+            continue
         first = float(np.nanmedian(cost.iloc[:, 0]))
         grid = np.geomspace(max(first, 1e-6), max(float(np.nanmax(cost.to_numpy())), first * 1.01), points)
         steps = (cost.to_numpy()[:, :, None] <= grid[None, None, :]).sum(axis=1)  # evaluations done by each cost
@@ -129,7 +131,10 @@ def cost_grid(curves: pd.DataFrame, points: int = 60) -> pd.DataFrame:
 
 def plot_regret_vs_cost(curves: pd.DataFrame, out: Path) -> list[Path]:
     """Mean regret (95% t-interval) against cumulative evaluation cost on a common grid per task."""
-    grid = cost_grid(curves).dropna(subset=["regret"])
+    grid = cost_grid(curves)
+    if grid.empty:  # no task has an evaluation cost
+        return []
+    grid = grid.dropna(subset=["regret"])
     datasets = sorted(grid["dataset"].unique())
     look = styles(list(curves["searcher"].unique()))
     figure, axes = _grid(1, datasets)

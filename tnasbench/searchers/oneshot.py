@@ -18,6 +18,8 @@ class OneShotSearcher(ABC):
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
+    spaces: ClassVar[tuple[str, ...] | None] = ("nb201",)  # the supernet is NB201's
+    spaces_reason: ClassVar[str] = "one-shot search needs a supernet, which only NB201 has here"
 
     def __init__(self, **params: Any) -> None:
         self.params = params

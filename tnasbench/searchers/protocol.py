@@ -10,12 +10,12 @@ import numpy as np
 
 from tnasbench.benchmarks.identity import dataset_id
 from tnasbench.benchmarks.protocol import Query, Result
-from tnasbench.space import Arch, SearchSpace
+from tnasbench.space import SearchSpace
 
 
 @dataclass(frozen=True)
 class MetaTable:
-    """Accuracies of every cell on one *other* dataset (row i = cell index i), and its images if known."""
+    """The objective of every cell on one *other* dataset or task (row i = cell index i), its images if known."""
 
     dataset: str
     metric: str
@@ -54,6 +54,8 @@ class Searcher(ABC):
     name: ClassVar[str]
     version: ClassVar[str] = "1"
     params_type: ClassVar[type | None] = None
+    spaces: ClassVar[tuple[str, ...] | None] = None  # the spaces it can search (None: any); suites check it
+    spaces_reason: ClassVar[str] = ""  # why only those, for the refusal
 
     def __init__(self, **params: Any) -> None:
         self.params = params
@@ -68,11 +70,11 @@ class Searcher(ABC):
         """Start a fresh search; all randomness must come from ``seed``."""
 
     @abstractmethod
-    def ask(self) -> Arch | Query:
-        """The next cell to evaluate; a ``Query`` asks for it at a lower fidelity."""
+    def ask(self) -> Any:
+        """The next cell to evaluate (a cell of the space), or a ``Query`` for it at a lower fidelity."""
 
     @abstractmethod
-    def tell(self, arch: Arch, result: Result) -> None:
+    def tell(self, arch: Any, result: Result) -> None:
         """The outcome of evaluating ``arch`` (the cell last asked for)."""
 
     def describe(self) -> dict[str, Any]:
@@ -80,6 +82,6 @@ class Searcher(ABC):
         return {}
 
 
-def at_fidelity(arch: Arch, epochs: int | None) -> Arch | Query:
+def at_fidelity(arch: Any, epochs: int | None) -> Any:
     """``arch`` as a low-fidelity query when ``epochs`` is given, else as it is."""
     return Query(arch, epochs) if epochs else arch

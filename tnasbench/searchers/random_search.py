@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from tnasbench.benchmarks.protocol import Query, Result
+from tnasbench.benchmarks.protocol import Result
 from tnasbench.searchers.params import FidelityParams
 from tnasbench.searchers.protocol import SearchContext, Searcher, at_fidelity
-from tnasbench.space import Arch, SearchSpace
+from tnasbench.space import SearchSpace
 
 
 class RandomSearch(Searcher):
@@ -21,10 +23,10 @@ class RandomSearch(Searcher):
         self._order = np.random.default_rng(seed).permutation(len(space))
         self._next = 0
 
-    def ask(self) -> Arch | Query:
+    def ask(self) -> Any:
         arch = self._space.arch(int(self._order[self._next % len(self._order)]))
         self._next += 1
         return at_fidelity(arch, self.params.get("epochs"))
 
-    def tell(self, arch: Arch, result: Result) -> None:
+    def tell(self, arch: Any, result: Result) -> None:
         pass

@@ -35,6 +35,11 @@ class Arch:
             raise TnasbenchError(f"invalid NB201 cell {self.ops!r}: need 6 op ids in 0..4")
         object.__setattr__(self, "ops", tuple(int(o) for o in self.ops))
 
+    @property
+    def choices(self) -> tuple[int, ...]:
+        """The space protocol's name for the op ids (one choice per edge)."""
+        return self.ops
+
     # --- conversions -------------------------------------------------------
     @classmethod
     def from_string(cls, text: str) -> Arch:
@@ -93,18 +98,7 @@ class Arch:
 
     def path_encoding(self) -> np.ndarray:
         """BANANAS path encoding: which op sequences connect input to output (84 values)."""
-        out = np.zeros(PATH_ENCODING_SIZE, dtype=np.float32)
-        k = len(PATH_OPS)
-        offsets = {1: 0, 2: k, 3: k + k * k}
-        for path in PATHS:
-            ops = [self.ops[e] for e in path]
-            if 0 in ops:
-                continue
-            position = 0
-            for op in ops:
-                position = position * k + (op - 1)
-            out[offsets[len(path)] + position] = 1.0
-        return out
+        return edge_cell_paths(self.ops, NUM_OPS)
 
     def dag(self) -> tuple[list[int], list[tuple[int, int]]]:
         """Op-on-node DAG: 8 nodes (input, one per edge, output) in topological order.
@@ -112,16 +106,7 @@ class Arch:
         Returns node types (indices into ``DAG_NODE_TYPES``) and directed edges.
         Node 0 is the input, node 1 + k the op of cell edge k, node 7 the output.
         """
-        types = [0] + [1 + op for op in self.ops] + [len(DAG_NODE_TYPES) - 1]
-        links: list[tuple[int, int]] = []
-        for k, (src, dst) in enumerate(EDGES):
-            if src == 0:
-                links.append((0, 1 + k))
-            else:
-                links += [(1 + j, 1 + k) for j, (_, d) in enumerate(EDGES) if d == src]
-            if dst == 3:
-                links.append((1 + k, 7))
-        return types, sorted(links)
+        return edge_cell_dag(self.ops, NUM_OPS)
 
     # --- neighbourhood -----------------------------------------------------
     def mutations(self) -> list[Arch]:
@@ -140,21 +125,7 @@ class Arch:
         A node is the sorted sum of its inputs; ``skip_connect`` passes its input's
         string on, ``none`` (or a zero input) gives ``#``, any other op wraps it.
         """
-        nodes = ["0"]
-        k = 0
-        for to_node in (1, 2, 3):
-            terms = []
-            for from_node in range(to_node):
-                op, source = OPS[self.ops[k]], nodes[from_node]
-                k += 1
-                if op == "none" or source == "#":
-                    terms.append("#")
-                elif op == "skip_connect":
-                    terms.append(source)
-                else:
-                    terms.append(f"({source})@{op}")
-            nodes.append("+".join(sorted(terms)))
-        return nodes[3]
+        return edge_cell_key([OPS[o] for o in self.ops])
 
     def __str__(self) -> str:
         return self.to_string()
@@ -164,3 +135,59 @@ def all_cells() -> Iterator[Arch]:
     """Every cell of the space, in base-5 code order."""
     for code in range(NUM_CELLS):
         yield Arch.from_code(code)
+
+
+# --- NB201's 4-node edge cell, shared with spaces on the same DAG (TransNAS-Bench-101 micro) ----------
+
+
+def edge_cell_paths(ops: tuple[int, ...], num_ops: int) -> np.ndarray:
+    """Which op sequences connect input to output, op 0 (``none``) carrying nothing."""
+    k = num_ops - 1
+    out = np.zeros(k + k * k + k**3, dtype=np.float32)
+    offsets = {1: 0, 2: k, 3: k + k * k}
+    for path in PATHS:
+        path_ops = [ops[e] for e in path]
+        if 0 in path_ops:
+            continue
+        position = 0
+        for op in path_ops:
+            position = position * k + (op - 1)
+        out[offsets[len(path)] + position] = 1.0
+    return out
+
+
+def edge_cell_dag(ops: tuple[int, ...], num_ops: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """Op-on-node DAG of an edge cell: input, one node per edge (type 1 + op), output (type num_ops + 1)."""
+    types = [0] + [1 + op for op in ops] + [num_ops + 1]
+    links: list[tuple[int, int]] = []
+    for k, (src, dst) in enumerate(EDGES):
+        if src == 0:
+            links.append((0, 1 + k))
+        else:
+            links += [(1 + j, 1 + k) for j, (_, d) in enumerate(EDGES) if d == src]
+        if dst == 3:
+            links.append((1 + k, len(EDGES) + 1))
+    return types, sorted(links)
+
+
+def edge_cell_key(op_names: list[str]) -> str:
+    """Isomorphism key of an edge cell (NB201's ``to_unique_str(consider_zero=True)``).
+
+    A node is the sorted sum of its inputs; ``skip_connect`` passes its input's
+    string on, ``none`` (or a zero input) gives ``#``, any other op wraps it.
+    """
+    nodes = ["0"]
+    k = 0
+    for to_node in (1, 2, 3):
+        terms = []
+        for from_node in range(to_node):
+            op, source = op_names[k], nodes[from_node]
+            k += 1
+            if op == "none" or source == "#":
+                terms.append("#")
+            elif op == "skip_connect":
+                terms.append(source)
+            else:
+                terms.append(f"({source})@{op}")
+        nodes.append("+".join(sorted(terms)))
+    return nodes[3]

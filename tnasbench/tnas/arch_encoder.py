@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -9,21 +10,34 @@ import torch
 from torch import nn
 
 from tnasbench.space import SearchSpace
-from tnasbench.space.arch import DAG_NODE_TYPES
+from tnasbench.space.arch import DAG_NODE_TYPES  # NB201 defaults
+
+
+@dataclass(frozen=True)
+class CellGraphs:
+    """Every cell of a space as a DAG: node types ``[cells, nodes]`` and the adjacency (adj[u, v]: edge
+    u→v), ``[nodes, nodes]`` where every cell has the same edges (NB201), else ``[cells, nodes, nodes]``."""
+
+    types: torch.Tensor
+    adjacency: torch.Tensor
+    num_types: int
+
+    def of(self, cells: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Types and adjacency of ``cells``, as the encoders take them."""
+        return self.types[cells], self.adjacency if self.adjacency.dim() == 2 else self.adjacency[cells]
 
 
 @cache
-def cell_graphs(space: SearchSpace) -> tuple[torch.Tensor, torch.Tensor]:
-    """Node types ``[cells, 8]`` of every cell and the shared adjacency ``[8, 8]`` (adj[u, v]: edge u→v).
-
-    Every NB201 cell has the same op-on-node DAG; only the node types differ.
-    """
-    types, links = space.arch(0).dag()
-    adjacency = torch.zeros(len(types), len(types), dtype=torch.bool)
-    for u, v in links:
-        adjacency[u, v] = True
-    all_types = torch.tensor(np.array([space.arch(i).dag()[0] for i in range(len(space))]), dtype=torch.long)
-    return all_types, adjacency
+def cell_graphs(space: SearchSpace) -> CellGraphs:
+    """The space's DAG view of every cell, in index order."""
+    dags = [space.dag(space.arch(i)) for i in range(len(space))]
+    nodes = len(dags[0][0])
+    all_types = torch.tensor(np.array([types for types, _ in dags]), dtype=torch.long)
+    adjacency = torch.zeros(len(dags) if not space.fixed_topology else 1, nodes, nodes, dtype=torch.bool)
+    for k, (_, links) in enumerate(dags[: len(adjacency)]):
+        for u, v in links:
+            adjacency[k, u, v] = True
+    return CellGraphs(all_types, adjacency[0] if space.fixed_topology else adjacency, len(space.node_types))
 
 
 class _GatedMessage(nn.Module):
@@ -77,6 +91,8 @@ class DagGruEncoder(nn.Module):
 
     def _pass(self, types: torch.Tensor, adjacency: torch.Tensor, cell: nn.GRUCell, message: nn.Module) -> torch.Tensor:
         """The last node's state for every cell: ``types [B, n]`` in pass order, ``adjacency`` likewise."""
+        if adjacency.dim() == 3:
+            return self._pass_per_cell(types, adjacency, cell, message)
         eye = torch.eye(self.num_types, dtype=self.project.weight.dtype, device=self.project.weight.device)
         sent: list[tuple[torch.Tensor, torch.Tensor]] = []  # per node: messages of its distinct states, index
         for v, lineage in enumerate(ancestors(adjacency)):
@@ -92,24 +108,46 @@ class DagGruEncoder(nn.Module):
             sent.append((message(state), inverse))
         raise ValueError("a cell DAG needs at least one node")
 
+    def _pass_per_cell(
+        self, types: torch.Tensor, adjacency: torch.Tensor, cell: nn.GRUCell, message: nn.Module
+    ) -> torch.Tensor:
+        """``_pass`` where each cell has its own edges (``adjacency [B, n, n]``): every node of every cell."""
+        eye = torch.eye(self.num_types, dtype=self.project.weight.dtype, device=self.project.weight.device)
+        weights = adjacency.to(eye.dtype)
+        sent: list[torch.Tensor] = []
+        for v in range(types.shape[1]):
+            incoming = sum((weights[:, u, v, None] * sent[u] for u in range(v)), eye.new_zeros(len(types), self.hidden))
+            state = cell(eye[types[:, v]], incoming)
+            if v == types.shape[1] - 1:
+                return state
+            sent.append(message(state))
+        raise ValueError("a cell DAG needs at least one node")
+
     def forward(self, types: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
-        """``types [B, n]`` node-type indices, ``adjacency [n, n]`` → codes ``[B, latent]``."""
+        """``types [B, n]`` node-type indices, ``adjacency [n, n]`` (or ``[B, n, n]``) → codes ``[B, latent]``."""
         ahead = self._pass(types, adjacency, self.forward_cell, self.forward_sum)
         reverse = torch.arange(types.shape[1] - 1, -1, -1)
-        back = self._pass(types[:, reverse], adjacency[reverse][:, reverse].T, self.backward_cell, self.backward_sum)
+        flipped = adjacency[..., reverse, :][..., :, reverse].transpose(-1, -2)
+        back = self._pass(types[:, reverse], flipped, self.backward_cell, self.backward_sum)
         return self.project(torch.cat([ahead, back], dim=1))
 
 
 class OneHotEncoder(nn.Module):
-    """The ``tnas-onehot`` ablation: an MLP on the 30-d one-hot cell encoding instead of the graph."""
+    """The ``tnas-onehot`` ablation: an MLP on the one-hot op of every op node instead of the graph (and,
+    where cells differ in their edges, the adjacency's upper triangle)."""
 
-    def __init__(self, hidden: int = 128, latent: int = 16, num_types: int = len(DAG_NODE_TYPES)) -> None:
+    def __init__(
+        self, hidden: int = 128, latent: int = 16, num_types: int = len(DAG_NODE_TYPES), nodes: int = 8, edges: int = 0
+    ) -> None:
         super().__init__()
         self.num_types, self.latent = num_types, latent
-        width = (num_types - 2) * 6  # six op nodes, five ops each
+        width = (num_types - 2) * (nodes - 2) + edges  # op nodes' ops (input and output are in every cell)
         self.net = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, latent))
 
     def forward(self, types: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
         ops = types[:, 1:-1] - 1  # op nodes only; input and output are the same in every cell
-        onehot = nn.functional.one_hot(ops, self.num_types - 2).flatten(1).to(self.net[0].weight.dtype)
-        return self.net(onehot)
+        x = nn.functional.one_hot(ops, self.num_types - 2).flatten(1).to(self.net[0].weight.dtype)
+        if adjacency.dim() == 3:  # the edges differ between cells: they are part of the encoding
+            rows, cols = torch.triu_indices(adjacency.shape[1], adjacency.shape[2], 1)
+            x = torch.cat([x, adjacency[:, rows, cols].to(x.dtype)], dim=1)
+        return self.net(x)

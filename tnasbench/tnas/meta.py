@@ -20,6 +20,7 @@ import torch
 from rich.progress import Progress
 
 from tnasbench.benchmarks.tables import data_home
+from tnasbench.tnas.arch_encoder import CellGraphs
 from tnasbench.tnas.config import TnasConfig
 from tnasbench.tnas.model import DeepKernelSurrogate
 
@@ -44,15 +45,9 @@ class MetaTask:
         return digest.hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class CellGraphs:
-    types: torch.Tensor  # [cells, nodes]
-    adjacency: torch.Tensor  # [nodes, nodes]
-
-
 def task_loss(model: DeepKernelSurrogate, graphs: CellGraphs, task: MetaTask, cells: torch.Tensor) -> torch.Tensor:
     """The GP's negative marginal likelihood of ``task``'s accuracies on a minibatch of ``cells``."""
-    codes = model.arch_encoder(graphs.types[cells], graphs.adjacency)
+    codes = model.arch_encoder(*graphs.of(cells))
     features = model.features(codes, model.data_code(task.features))
     return model.nll(features, task.targets[cells])
 
@@ -102,7 +97,7 @@ def validation_correlation(
     """Pearson correlation between held-out accuracies and the GP's prediction from a context set."""
     cells = torch.cat([context, held_out])
     with torch.no_grad():
-        codes = model.arch_encoder(graphs.types[cells], graphs.adjacency)
+        codes = model.arch_encoder(*graphs.of(cells))
         features = model.features(codes, model.data_code(task.features))
         mean, _ = model.predict(features[: len(context)], task.targets[context], features[len(context) :])
     return float(np.corrcoef(mean.numpy(), task.targets[held_out].numpy())[0, 1])
@@ -146,7 +141,7 @@ def meta_trained(
 ) -> tuple[DeepKernelSurrogate, torch.Tensor, dict]:
     """The meta-trained surrogate for these tasks and the codes of all cells, cached on disk."""
     torch.manual_seed(config.meta_seed)
-    model = DeepKernelSurrogate(config, use_data)
+    model = DeepKernelSurrogate(config, use_data, graphs)
     if config.meta_training == "none":
         return model, encode_cells(model, graphs), {"meta_training": "none"}
     key = config.meta_key(sorted(t.checksum() for t in tasks) + [f"data_encoder={use_data}"])

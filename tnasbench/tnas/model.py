@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from tnasbench.gp import exact_nll, exact_posterior
-from tnasbench.tnas.arch_encoder import DagGruEncoder, OneHotEncoder
+from tnasbench.space.arch import DAG_NODE_TYPES
+from tnasbench.tnas.arch_encoder import CellGraphs, DagGruEncoder, OneHotEncoder
 from tnasbench.tnas.config import TnasConfig
 from tnasbench.tnas.dataset_encoder import DatasetEncoder
 
@@ -34,10 +35,16 @@ def _mlp(widths: list[int]) -> nn.Sequential:
 class DeepKernelSurrogate(nn.Module):
     """All of w: encoders ψ and φ, head ξ and the GP's hyper-parameters (GP part in float64)."""
 
-    def __init__(self, config: TnasConfig, use_data: bool) -> None:
+    def __init__(self, config: TnasConfig, use_data: bool, graphs: CellGraphs | None = None) -> None:
+        """``graphs``: the space's cells (node types and edges size the encoder); NB201's when None."""
         super().__init__()
-        encoder = DagGruEncoder if config.arch_encoder == "gru" else OneHotEncoder
-        self.arch_encoder = encoder(config.arch_hidden, config.arch_latent)
+        num_types = graphs.num_types if graphs is not None else len(DAG_NODE_TYPES)
+        if config.arch_encoder == "gru":
+            self.arch_encoder = DagGruEncoder(config.arch_hidden, config.arch_latent, num_types)
+        else:
+            nodes = graphs.types.shape[1] if graphs is not None else 8
+            edges = nodes * (nodes - 1) // 2 if graphs is not None and graphs.adjacency.dim() == 3 else 0
+            self.arch_encoder = OneHotEncoder(config.arch_hidden, config.arch_latent, num_types, nodes, edges)
         self.data_encoder = DatasetEncoder(hidden=config.data_hidden, latent=config.data_latent) if use_data else None
         width = config.arch_latent + (config.data_latent if use_data else 0)
         self.head = _mlp([width, *config.head])

@@ -12,11 +12,11 @@ from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
 from tnasbench.seeding import derive_seed
-from tnasbench.space import Arch, SearchSpace
+from tnasbench.space import SearchSpace
 from tnasbench.tnas.arch_encoder import cell_graphs
 from tnasbench.tnas.config import TnasConfig
 from tnasbench.tnas.dataset_encoder import image_features
-from tnasbench.tnas.meta import CellGraphs, MetaTask, meta_trained
+from tnasbench.tnas.meta import MetaTask, meta_trained
 
 
 class Tnas(ObservingSearcher):
@@ -46,7 +46,7 @@ class Tnas(ObservingSearcher):
         ]
         if config.meta_training != "none" and not tasks:
             raise ValueError(f"{self.name}: no meta-training datasets in the search context (meta_training='none'?)")
-        graphs = CellGraphs(*cell_graphs(space))
+        graphs = cell_graphs(space)
         with torch.random.fork_rng():  # the model is initialised from meta_seed; the global generator is left alone
             self.model, codes, self._meta_info = meta_trained(config, use_data, graphs, tasks)
         self.model.to(self._device).eval()
@@ -95,7 +95,7 @@ class Tnas(ObservingSearcher):
         return np.argsort(-mean.cpu().numpy(), kind="stable")
 
     # --- BO loop ----------------------------------------------------------------
-    def ask(self) -> Arch:
+    def ask(self) -> Any:
         if len(self.observed) < len(self._initial):
             return self._space.arch(self._initial[len(self.observed)])
         return self._space.arch(self._maximise_acquisition())

@@ -1,0 +1,217 @@
+"""The benchmarks a suite can name: each says its space, datasets (tasks), metrics, how to build it for
+a trial and what a transfer searcher may see (the other tasks' tables, never the target's).
+
+Built in: ``nb201``, ``nb201-live``, ``transnas101-micro``, ``nasbench-graph``. Outside packages add
+one through the ``tnasbench.benchmarks`` entry-point group (a ``BenchmarkKind``), usually made with
+``tabular_kind`` from a space and its tables; tests and notebooks use ``register_benchmark``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tnasbench.benchmarks.identity import dataset_id
+from tnasbench.errors import TnasbenchError
+
+if TYPE_CHECKING:
+    from tnasbench.benchmarks.protocol import Benchmark
+    from tnasbench.searchers.protocol import MetaTable
+    from tnasbench.suite import TrialSpec
+
+GROUP = "tnasbench.benchmarks"
+
+
+@dataclass(frozen=True)
+class BenchmarkKind:
+    """What a suite's ``benchmark`` names. ``metrics[0]`` is the default objective; ``report = "auto"``
+    resolves through ``auto_report(dataset)``. ``open_ended``: dataset prefixes accepted besides
+    ``datasets`` (live training on any torchvision data set). ``has_cost``: evaluations carry a cost
+    in seconds (budgets in seconds need it)."""
+
+    name: str
+    space: str
+    datasets: tuple[str, ...]
+    metrics: tuple[str, ...]
+    build: Callable[[TrialSpec], Benchmark]
+    meta_tables: Callable[[TrialSpec], tuple[MetaTable, ...]]
+    auto_report: Callable[[str], str]
+    description: str = ""
+    images: Callable[[TrialSpec], Any] | None = None
+    open_ended: tuple[str, ...] = ()
+    noise_modes: tuple[str, ...] = ("mean",)
+    has_cost: bool = True
+
+
+def tabular_kind(
+    name: str,
+    space: str,
+    datasets: tuple[str, ...],
+    columns: Callable[[str], dict[str, np.ndarray]],
+    objective: str,
+    report: str,
+    cost: str | None = None,
+    description: str = "",
+) -> BenchmarkKind:
+    """A one-fidelity tabular benchmark: ``columns(dataset)`` gives each metric per cell in the space's
+    index order (``cost`` names the column of evaluation seconds, if any). Transfer searchers see every
+    other dataset's ``objective`` column (leave-one-task-out)."""
+    metrics = (objective, *(m for m in ([report] if report != objective else []) if m))
+
+    def build(spec: TrialSpec) -> Benchmark:
+        from tnasbench.benchmarks.tabular import TableBenchmark
+        from tnasbench.space import get_space
+
+        table = columns(spec.dataset)
+        chosen = report if spec.report == "auto" else spec.report
+        return TableBenchmark(get_space(space), spec.dataset, table, spec.objective, chosen, table.get(cost))
+
+    def meta_tables(spec: TrialSpec) -> tuple[MetaTable, ...]:
+        from tnasbench.searchers.protocol import MetaTable
+
+        target = dataset_id(spec.dataset)
+        return tuple(
+            MetaTable(other, spec.objective, np.asarray(columns(other)[spec.objective], dtype=float).copy())
+            for other in datasets
+            if dataset_id(other) != target
+        )
+
+    return BenchmarkKind(
+        name,
+        space,
+        datasets,
+        metrics,
+        build,
+        meta_tables,
+        lambda dataset: report,
+        description,
+        has_cost=cost is not None,
+    )
+
+
+# --- the built-in benchmarks ---------------------------------------------------
+
+
+def _nb201_build(spec: TrialSpec) -> Benchmark:
+    from tnasbench.benchmarks.tabular import TabularBenchmark
+
+    return TabularBenchmark(spec.dataset, spec.objective, spec.report, spec.noise, spec.benchmark_seed)
+
+
+def _nb201_meta_tables(spec: TrialSpec) -> tuple[MetaTable, ...]:
+    """Every NB201 dataset's table but the target's (by identity, so a live ``torchvision/CIFAR10``
+    target gets no CIFAR-10 table); the objective's metric where a table has it, else val@200."""
+    from tnasbench.benchmarks.tables import DATASETS, load_table
+    from tnasbench.searchers.protocol import MetaTable
+
+    tables = []
+    for dataset in DATASETS:
+        if dataset_id(dataset) == dataset_id(spec.dataset):
+            continue
+        table = load_table(dataset)
+        metric = spec.objective if spec.objective in table.columns else "val@200"
+        tables.append(MetaTable(dataset, metric, table.column(metric).copy()))
+    return tuple(tables)
+
+
+def _nb201_report(dataset: str) -> str:
+    from tnasbench.benchmarks.tabular import resolve_report
+
+    return resolve_report(dataset, "auto")
+
+
+def _live_build(spec: TrialSpec) -> Benchmark:
+    from tnasbench.benchmarks.live import LiveBenchmark, TrainingConfig
+
+    return LiveBenchmark(spec.dataset, TrainingConfig.from_json(spec.live), seed=spec.benchmark_seed)
+
+
+def _live_images(spec: TrialSpec) -> Any:
+    from tnasbench.benchmarks.live import image_sample
+
+    return image_sample(spec.dataset, seed=spec.benchmark_seed)
+
+
+def _transnas_columns(task: str) -> dict[str, np.ndarray]:
+    from tnasbench.benchmarks.transnas import load_tasks
+
+    return {"val": load_tasks()[0][task]}
+
+
+def _graph_columns(dataset: str) -> dict[str, np.ndarray]:
+    from tnasbench.benchmarks.graph import graph_columns
+
+    return graph_columns(dataset)
+
+
+def _builtin() -> dict[str, BenchmarkKind]:
+    from tnasbench.benchmarks.graph import GRAPH_DATASETS
+    from tnasbench.benchmarks.live import LIVE_DATASETS, LIVE_METRICS
+    from tnasbench.benchmarks.tables import DATASETS, METRICS
+    from tnasbench.benchmarks.tabular import NOISE_MODES
+    from tnasbench.benchmarks.transnas import TASKS
+
+    kinds = [
+        BenchmarkKind(
+            "nb201", "nb201", DATASETS, METRICS, _nb201_build, _nb201_meta_tables, _nb201_report,
+            "NAS-Bench-201 tables (embedded validation and training time; test and 12-epoch by import)",
+            noise_modes=NOISE_MODES,
+        ),
+        BenchmarkKind(
+            "nb201-live", "nb201", LIVE_DATASETS, LIVE_METRICS, _live_build, _nb201_meta_tables, lambda d: "test",
+            "the NB201 network trained live on real images", images=_live_images,
+            open_ended=("torchvision/", "folder/"),
+        ),
+        tabular_kind(
+            "transnas101-micro", "transnas101-micro", tuple(TASKS), _transnas_columns, "val", "val",
+            description="TransNAS-Bench-101 micro, 7 tasks, validation metric (import NASLib's zip)",
+        ),
+        tabular_kind(
+            "nasbench-graph", "nasbench-graph", GRAPH_DATASETS, _graph_columns, "val", "test",
+            description="NAS-Bench-Graph, 8 graph datasets (embedded): valid_perf searched, test perf reported",
+        ),
+    ]  # fmt: skip
+    return {kind.name: kind for kind in kinds}
+
+
+_runtime: dict[str, BenchmarkKind] = {}
+
+
+def register_benchmark(kind: BenchmarkKind) -> BenchmarkKind:
+    """Register a benchmark in this process (tests, notebooks); a package uses the entry point instead."""
+    _runtime[kind.name] = kind
+    return kind
+
+
+@cache
+def _installed() -> dict[str, BenchmarkKind]:
+    kinds = _builtin()
+    for ep in entry_points(group=GROUP):
+        try:
+            kind = ep.load()
+        except Exception as error:  # a plugin's import error must name the plugin
+            raise TnasbenchError(f"benchmark plugin {ep.name!r} ({ep.value}) failed to import: {error}") from None
+        if not isinstance(kind, BenchmarkKind):
+            raise TnasbenchError(f"benchmark plugin {ep.name!r} ({ep.value}) is not a tnasbench BenchmarkKind")
+        kinds[ep.name] = kind
+    return kinds
+
+
+def benchmark_names() -> list[str]:
+    return sorted(set(_installed()) | set(_runtime))
+
+
+def benchmark_kind(name: str) -> BenchmarkKind:
+    """The benchmark a suite names, with a clear error naming the registered ones."""
+    found = _runtime.get(name) or _installed().get(name)
+    if found is None:
+        close = difflib.get_close_matches(str(name), benchmark_names(), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"choose one of {', '.join(benchmark_names())}"
+        raise TnasbenchError(f"unknown benchmark {name!r} ({hint})")
+    return found
