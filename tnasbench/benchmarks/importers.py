@@ -215,7 +215,7 @@ def _import_nats(path: Path) -> dict[str, dict[str, np.ndarray]]:
 def data_status() -> list[tuple[str, str, str, str]]:
     """(benchmark, dataset, metric, source) for every table column: where it came from, or the command that
     adds a missing one."""
-    from tnasbench.benchmarks.graph import GRAPH_DATASETS, GRAPH_METRICS, PACKAGE, graph_source
+    from tnasbench.benchmarks.graph import GRAPH_DATASETS, GRAPH_METRICS, graph_source
     from tnasbench.benchmarks.transnas import transnas_status
 
     rows = []
