@@ -25,16 +25,24 @@ def run_cli(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "tnasbench.cli", *args], capture_output=True, text=True, cwd=cwd)
 
 
-def test_quickstart_runs_and_reports(tmp_path):
-    store, out = tmp_path / "q.sqlite", tmp_path / "report"
-    assert (
-        main(["run", str(ROOT / "suites" / "quickstart.toml"), "--store", str(store), "--report", str(out), "--quiet"])
-        == 0
-    )
+def test_quickstart_spans_two_spaces_into_one_store_and_report(tmp_path, capsys):
+    """README's first command on the real quickstart files, cut to one seed and 12 evaluations (the whole
+    run is timed in the session notes): both suites into one store, one report with CD diagrams and verdicts."""
+    suites = []
+    for name in ("quickstart.toml", "quickstart-graph.toml"):
+        text = (ROOT / "suites" / name).read_text()
+        assert "seeds = [0, 1, 2]" in text and "{evaluations = 25}" in text
+        (tmp_path / name).write_text(text.replace("seeds = [0, 1, 2]", "seeds = [0]").replace("= 25}", "= 12}"))
+        suites.append(str(tmp_path / name))
+    store, out = tmp_path / "quickstart.sqlite", tmp_path / "report"
+    assert main(["run", *suites, "--store", str(store), "--jobs", "2", "--report", str(out), "--quiet"]) == 0
+    assert "quickstart + quickstart-graph: 18 trials run" in capsys.readouterr().out
     text = (out / "report.md").read_text()
-    assert "| cifar10 | local-search | 3 | 50 |" in text and "test@200" in text
+    for dataset in ("cifar10", "imagenet16-120", "cora", "computers"):
+        assert f"| {dataset} | tnas | 1 | 12 |" in text
+    assert "test@200" in text and "### H1:" in text and "### H3:" in text
+    assert (out / "critical_difference_12.png").stat().st_size > 10_000
     assert (out / "regret_vs_evaluations.png").stat().st_size > 10_000
-    assert (out / "final_regret.csv").read_text().startswith("dataset,searcher")
 
 
 def test_export_writes_parquet_and_csv(tmp_path):

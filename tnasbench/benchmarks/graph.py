@@ -58,23 +58,25 @@ def read_bench(dataset: str) -> dict[int, dict]:
 @cache
 def graph_columns(dataset: str) -> dict[str, np.ndarray]:
     """Every metric of ``dataset`` in the space's index order (the package's key order, as in every dataset)."""
-    from tnasbench.space.graph import graph_space
 
     raw = read_bench(dataset)
-    keys = list(raw)
-    space = graph_space()
-    if len(keys) != len(space) or any(space.index(space.make(_decode(k))) != i for i, k in enumerate(keys)):
+    keys = np.fromiter(raw, dtype=np.int64, count=len(raw))
+    if not np.array_equal(keys, space_keys()):
         raise TnasbenchError(f"NAS-Bench-Graph {dataset}: its cells differ from the space's; " + REINSTALL)
-    columns = {ours: np.array([float(raw[k][theirs]) for k in keys]) for ours, theirs in GRAPH_METRICS.items()}
+    entries = list(raw.values())
+    columns = {ours: np.array([float(e[theirs]) for e in entries]) for ours, theirs in GRAPH_METRICS.items()}
     for metric in ("val", "test"):  # accuracies in percent, like every other benchmark's
         columns[metric] = 100.0 * columns[metric]
     return columns
 
 
-def _decode(key: int) -> tuple[int, ...]:
-    from tnasbench.space.graph import decode_key
+@cache
+def space_keys() -> np.ndarray:
+    """The package's key of every cell of the space, in index order."""
+    from tnasbench.space.graph import encode_key, graph_space
 
-    return decode_key(key)
+    space = graph_space()
+    return np.array([encode_key(space.choices_of(cell)) for cell in space.archs], dtype=np.int64)
 
 
 def graph_source(dataset: str) -> str:

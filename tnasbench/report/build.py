@@ -206,7 +206,7 @@ def build_report(
     if not rank_table.empty:
         figures += plot_rank_over_budget(rank_table, out)
     diagrams = [plot_critical_difference(test, out) for test in rank_tests]
-    figures += [f for d in diagrams if isinstance(d, list) for f in d]
+    figures += [f for d in diagrams for f in d]
     figures += plot_accuracy_vs_cost(final, out)
 
     metrics = observations[["dataset", "objective_metric", "report_metric"]].drop_duplicates().sort_values("dataset")
@@ -254,7 +254,7 @@ def build_report(
         *_paired_lines(paired, reference, margin),
         "## Ranks and critical differences",
         "",
-        *_rank_lines(rank_tests, diagrams, cd_budgets),
+        *_rank_lines(rank_tests, cd_budgets),
         "",
         *[f"![{f.stem}]({f.name})" for f in figures if f.suffix == ".png"],
         "",
@@ -364,7 +364,7 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: fl
     ]
 
 
-def _rank_lines(tests: list, diagrams: list, budgets: list[int]) -> list[str]:
+def _rank_lines(tests: list, budgets: list[int]) -> list[str]:
     if not tests:
         return [
             f"No Friedman test at {', '.join(map(str, budgets)) or 'any budget'} evaluations: it needs 3 searchers "
@@ -375,13 +375,13 @@ def _rank_lines(tests: list, diagrams: list, budgets: list[int]) -> list[str]:
         "each budget gets its own test and diagram).",
         "",
     ]
-    for test, diagram in zip(tests, diagrams, strict=True):
+    for test in tests:
         ranks_text = ", ".join(f"{s} {r:.2f}" for s, r in sorted(test.mean_ranks.items(), key=lambda item: item[1]))
         cd = f"; Nemenyi critical difference {test.critical_difference:.2f}" if test.critical_difference else ""
         lines.append(f"- {test.budget} evaluations, {test.note}: Friedman p = {test.friedman_p:.3g}{cd}.")
         lines.append(f"  Mean ranks (1 = best): {ranks_text}.")
-        if isinstance(diagram, str):
-            lines.append(f"  Critical-difference diagram: {diagram}.")
+        if not test.significant:
+            lines.append("  Not significant: its diagram shows the mean ranks, and no pair is claimed to differ.")
     return lines
 
 

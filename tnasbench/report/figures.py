@@ -181,15 +181,16 @@ def plot_rank_over_budget(rank_table: pd.DataFrame, out: Path) -> list[Path]:
     return _save(figure, out, "rank_over_budget")
 
 
-def plot_critical_difference(test: RankTest, out: Path) -> list[Path] | str:
-    """autorank's CD diagram for one budget, or why there is none (autorank draws none when Friedman is not
-    significant)."""
-    if not test.significant:
-        return f"not significant at {test.budget} evaluations (Friedman p = {test.friedman_p:.3g}): no diagram"
+def plot_critical_difference(test: RankTest, out: Path) -> list[Path]:
+    """autorank's CD diagram for one budget; where Friedman is not significant the title says so (the
+    mean ranks are still worth seeing, and no pair's difference is then claimed)."""
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ax = plot_stats(test.result)
-    ax.set_title(f"{test.budget} evaluations: Nemenyi CD = {test.critical_difference:.2f}, {test.note}", fontsize=7)
+        ax = plot_stats(test.result, allow_insignificant=True)
+    verdict = "" if test.significant else f"; Friedman p = {test.friedman_p:.2g}, not significant: no pair differs"
+    cd = f"{test.critical_difference:.2f}" if test.critical_difference is not None else "n/a"
+    title = f"{test.budget} evaluations: Nemenyi CD = {cd}, {test.note}{verdict}"
+    ax.set_title(title, fontsize=7)
     return _save(ax.figure, out, f"critical_difference_{test.budget}")
 
 

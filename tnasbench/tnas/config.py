@@ -45,7 +45,8 @@ class TnasConfig:
     ucb_beta: float = 2.0
     initial_design: str = "top"  # "top": the meta-trained model's best cells; "random"
     initial: int = 5
-    context_per_task: int = 256  # meta-training cells the model conditions on to rank the initial design
+    context_per_task: int = 256  # meta-training cells the model conditions on to rank the initial design,
+    context_total: int = 512  # ... at most this many over all meta tasks (NB201's two: 256 each; 7 tasks: 73)
 
     def __post_init__(self) -> None:
         for name, allowed in (

@@ -85,9 +85,10 @@ class Tnas(ObservingSearcher):
     def _meta_ranking(self, tasks: list[MetaTask]) -> np.ndarray:
         """Cells by the meta-trained GP's mean after conditioning on a random sample of meta-training data."""
         xs, ys = [], []
+        per_task = min(self.config.context_per_task, self.config.context_total // len(tasks))
         with torch.no_grad():
             for task in tasks:
-                cells = torch.as_tensor(self._rng.choice(len(self._space), self.config.context_per_task, replace=False))
+                cells = torch.as_tensor(self._rng.choice(len(self._space), per_task, replace=False))
                 code = self.model.data_code(None if task.features is None else task.features.to(self._device))
                 xs.append(self.model.features(self._codes[cells], code))
                 ys.append(task.targets[cells].to(self._device))
