@@ -45,9 +45,27 @@ def test_quickstart_spans_two_spaces_into_one_store_and_report(tmp_path, capsys)
     assert (out / "regret_vs_evaluations.png").stat().st_size > 10_000
 
 
+SMALL = """
+name = "small"
+datasets = ["cifar10", "cifar100"]
+seeds = [0, 1, 2]
+budgets = [{evaluations = 50}]
+[[searchers]]
+name = "random-search"
+[[searchers]]
+name = "local-search"
+"""
+
+
+def _small_suite(tmp_path: Path) -> str:
+    """Random and local search, 2 datasets x 3 seeds x 50 evaluations: 12 trials in a second."""
+    (tmp_path / "small.toml").write_text(SMALL)
+    return str(tmp_path / "small.toml")
+
+
 def test_export_writes_parquet_and_csv(tmp_path):
     store = tmp_path / "q.sqlite"
-    main(["run", str(ROOT / "suites" / "quickstart.toml"), "--store", str(store), "--quiet"])
+    main(["run", _small_suite(tmp_path), "--store", str(store), "--quiet"])
     assert main(["export", str(store), "--format", "csv", "--out", str(tmp_path / "csv")]) == 0
     assert main(["export", str(store), "--format", "parquet", "--out", str(tmp_path / "pq")]) == 0
     import pandas as pd
@@ -99,10 +117,15 @@ def test_a_broken_plugin_is_named(monkeypatch, tmp_path):
 
     broken = EntryPoint("broken-searcher", "no_such_module_xyz:Searcher", registry.GROUP)
     monkeypatch.setattr(registry, "entry_points", lambda group: [broken])
-    with pytest.raises(
-        TnasbenchError, match="plugin 'broken-searcher' \\(no_such_module_xyz:Searcher\\) failed to import"
-    ):
-        registry.get_searcher("broken-searcher")
+    registry._entry_points.cache_clear()  # the scan is cached per process
+    try:
+        with pytest.raises(
+            TnasbenchError, match="plugin 'broken-searcher' \\(no_such_module_xyz:Searcher\\) failed to import"
+        ):
+            registry.get_searcher("broken-searcher")
+    finally:
+        monkeypatch.undo()
+        registry._entry_points.cache_clear()
 
 
 def test_a_file_that_is_not_a_store_is_refused(tmp_path, capsys):
@@ -117,7 +140,7 @@ def test_report_refuses_to_pool_trials_run_on_different_tables(tmp_path, capsys)
     import sqlite3
 
     store = tmp_path / "q.sqlite"
-    main(["run", str(ROOT / "suites" / "quickstart.toml"), "--store", str(store), "--quiet"])
+    main(["run", _small_suite(tmp_path), "--store", str(store), "--quiet"])
     with sqlite3.connect(store) as db:
         key, spec = db.execute("SELECT key, spec FROM trials WHERE dataset='cifar10' LIMIT 1").fetchone()
         spec = json.loads(spec)

@@ -166,8 +166,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from tnasbench.report import build_report
     from tnasbench.store import Store
 
-    Store(args.store, readonly=True).close()
-    print(f"report: {build_report(args.store, args.out, args.reference, args.margin)}")
+    for path in args.store:  # each must be a store before anything is read
+        Store(path, readonly=True).close()
+    print(f"report: {build_report(list(args.store), args.out, args.reference, args.margin)}")
     return 0
 
 
@@ -249,8 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("paths", nargs="*", type=arguments.existing_path, metavar="PATH",
                       help="NB201 CSV, NASLib pickle or NATS-Bench tss file/folder (for import)")  # fmt: skip
     data.set_defaults(func=_cmd_data)
-    report = sub.add_parser("report", help="figures and tables from a store")
-    report.add_argument("store", type=arguments.store, help=store_help)
+    report = sub.add_parser("report", help="figures and tables from a store (or several, pooled across spaces)")
+    report.add_argument("store", nargs="+", type=arguments.store, help="one or more tnasbench stores (.sqlite)")
     report.add_argument("--out", type=arguments.folder, default="report", help="output folder (default ./report)")
     report.add_argument("--reference", help="searcher to pair every other one against (default: tnas when stored)")
     report.add_argument("--margin", type=arguments.points, metavar="POINTS",

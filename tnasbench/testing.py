@@ -22,8 +22,7 @@ import pytest
 
 from tnasbench.benchmarks.kinds import benchmark_kind
 from tnasbench.benchmarks.protocol import Query, Result
-from tnasbench.benchmarks.tables import load_table
-from tnasbench.runner import resolve, run_trial
+from tnasbench.runner import make_benchmark, resolve, run_trial
 from tnasbench.searchers import SearchContext, Searcher, get_searcher
 from tnasbench.searchers.context import build_context
 from tnasbench.space import SearchSpace, get_space, nb201_space
@@ -97,17 +96,21 @@ def anytime_regret(
     return float(np.mean(regrets))
 
 
-def searcher_with_observations(name: str, params: dict[str, Any], observations: int) -> tuple[Searcher, Callable]:
-    """A searcher set up on CIFAR-10 and told ``observations`` random cells, and a function telling one more."""
-    space = nb201_space()
+def searcher_with_observations(
+    name: str, params: dict[str, Any], observations: int, benchmark: str = "nb201"
+) -> tuple[Searcher, Callable]:
+    """A searcher set up on ``benchmark``'s first dataset and told ``observations`` random cells, and a
+    function telling one more."""
+    spec = conformance_spec(name, params, 0, observations + 1, benchmark=benchmark)
+    space = get_space(benchmark_kind(benchmark).space)
+    table = make_benchmark(spec)
     searcher = get_searcher(name)(**params)
-    searcher.setup(space, build_context(conformance_spec(name, params, 0, observations + 1)), seed=0)
-    accuracies = load_table("cifar10").column("val@200")
+    searcher.setup(space, build_context(spec), seed=0)
     cells = iter(np.random.default_rng(0).permutation(len(space)).tolist())
 
     def tell_one_more():
-        index = next(cells)
-        searcher.tell(space.arch(index), Result(float(accuracies[index]), 1.0, "val@200", 200))
+        cell = space.arch(next(cells))
+        searcher.tell(cell, table.evaluate(cell).result)
         return (), {}
 
     for _ in range(observations):

@@ -2,8 +2,6 @@
 tabular evaluate >= 100,000 lookups/s; cached table load <= 0.5 s;
 runner + store <= 1 ms per observation; a 100-evaluation random-search trial <= 0.5 s."""
 
-from pathlib import Path
-
 from tnasbench.benchmarks import TabularBenchmark
 from tnasbench.benchmarks.tables import load_table
 from tnasbench.runner import run_suite, run_trial
@@ -42,7 +40,11 @@ def test_random_search_trial_of_100_evaluations(benchmark):
 
 
 def test_runner_and_store_per_observation(benchmark, tmp_path):
-    suite = load_suite(Path(__file__).resolve().parents[2] / "suites" / "quickstart.toml")
+    (tmp_path / "small.toml").write_text(
+        'name = "small"\ndatasets = ["cifar10", "cifar100"]\nseeds = [0, 1, 2]\nbudgets = [{evaluations = 50}]\n'
+        '[[searchers]]\nname = "random-search"\n[[searchers]]\nname = "local-search"\n'
+    )
+    suite = load_suite(tmp_path / "small.toml")
     counter = iter(range(10**6))
 
     def run():

@@ -116,9 +116,10 @@ def _verdict_lines(verdict: Verdict) -> list[str]:
 
 
 def build_report(
-    store_path: str | Path, out: str | Path, reference: str | None = None, margin: float | None = None
+    store_path: str | Path | list, out: str | Path, reference: str | None = None, margin: float | None = None
 ) -> Path:
-    """Write report.md, index.html, CSV/Markdown/LaTeX tables and PNG/SVG figures for a store.
+    """Write report.md, index.html, CSV/Markdown/LaTeX tables and PNG/SVG figures for a store, or for several
+    pooled (a cross-space report: ranks and CD diagrams over every task, pairs on normalised regret).
 
     ``reference``: the searcher every other one is paired against (default ``tnas`` when stored);
     ``margin``: regret points within which a per-task paired difference counts as equivalent (TOST).
@@ -126,14 +127,20 @@ def build_report(
     """
     if margin is not None and not margin > 0:
         raise TnasbenchError(f"--margin must be a positive number of regret points, got {margin}: try --margin 0.25")
-    store = Store(store_path)
-    trials, observations = store.progress(), store.observations()
-    store.close()
+    paths = [Path(p) for p in (store_path if isinstance(store_path, list) else [store_path])]
+    trials, observations = _read_stores(paths)
     signatures = data_signatures(trials)
     observations = observations[observations["trial"].isin(trials.loc[trials["status"] == "done", "key"])]
     out = Path(out)
     title = f"# tnasbench report: {', '.join(sorted(trials['suite'].unique())) or 'empty store'}"
-    lines = [title, "", f"Store `{Path(store_path).name}`: " + _status_lines(trials)[0], *_status_lines(trials)[1:], ""]
+    named = ", ".join(f"`{p.name}`" for p in paths)
+    lines = [
+        title,
+        "",
+        f"Store{'s' * (len(paths) > 1)} {named}: " + _status_lines(trials)[0],
+        *_status_lines(trials)[1:],
+        "",
+    ]
     if observations.empty:
         lines += ["No finished trials yet: run `tnasbench run SUITE --store STORE`, then report again.", ""]
         return _write(out, lines, trials, [])
@@ -158,12 +165,12 @@ def build_report(
     present = set(at_budgets["searcher"])
     if reference is not None and reference not in present:
         raise TnasbenchError(
-            f"--reference {reference!r} has no finished trials in {store_path}: pick one of {sorted(present)}"
+            f"--reference {reference!r} has no finished trials in {named}: pick one of {sorted(present)}"
         )
     reference = reference or (TNAS if TNAS in present else None)
     if margin is not None and reference is None:
         raise TnasbenchError(
-            f"--margin needs a paired comparison, and {store_path} has no {TNAS} trials: add --reference NAME"
+            f"--margin needs a paired comparison, and {named} has no {TNAS} trials: add --reference NAME"
         )
     final_budget = int(trial_budgets(curves).max())
     declared = declared_budgets(final_budget)
@@ -362,6 +369,19 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: fl
         table.to_markdown(index=False),
         "",
     ]
+
+
+def _read_stores(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Trials and observations of every store, each trial once (a trial copied into two stores is one trial)."""
+    trials, observations = [], []
+    for path in paths:
+        store = Store(path)
+        trials.append(store.progress())
+        observations.append(store.observations())
+        store.close()
+    trials_all = pd.concat(trials, ignore_index=True).drop_duplicates("key", keep="last")
+    observations_all = pd.concat(observations, ignore_index=True).drop_duplicates(["trial", "step"], keep="last")
+    return trials_all.reset_index(drop=True), observations_all.reset_index(drop=True)
 
 
 def _rank_lines(tests: list, budgets: list[int]) -> list[str]:

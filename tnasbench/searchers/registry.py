@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import pickle
+from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -41,21 +42,35 @@ def runtime_searchers(names: set[str]) -> dict[str, SearcherClass]:
     return found
 
 
+@cache
+def _entry_points() -> dict[str, list]:
+    """The installed searchers' entry points, scanned once per process (a scan costs milliseconds)."""
+    found: dict[str, list] = {}
+    for ep in entry_points(group=GROUP):
+        found.setdefault(ep.name, []).append(ep)
+    return found
+
+
 def searcher_names() -> list[str]:
-    return sorted({ep.name for ep in entry_points(group=GROUP)} | set(_runtime))
+    return sorted(set(_entry_points()) | set(_runtime))
+
+
+@cache
+def _load(name: str) -> SearcherClass:
+    return _entry_points()[name][0].load()
 
 
 def get_searcher(name: str) -> SearcherClass:
     """The searcher class registered under ``name``, with a clear error if it cannot be had."""
     if name in _runtime:
         return _runtime[name]
-    found = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+    found = _entry_points().get(name, [])
     if not found:
         close = difflib.get_close_matches(name, searcher_names(), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise TnasbenchError(f"unknown searcher {name!r}{hint}: `tnasbench list searchers` shows the registered ones")
     try:
-        cls = found[0].load()
+        cls = _load(name)
     except Exception as error:  # a plugin's import error must name the plugin
         raise TnasbenchError(
             f"searcher plugin {name!r} ({found[0].value}) failed to import: {type(error).__name__}: {error}"
