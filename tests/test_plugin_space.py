@@ -1,6 +1,7 @@
 """A space and benchmark written outside the package run through a suite, a report and the conformance
 checks with no change to tnasbench/ (this module stands for the outside package)."""
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -81,3 +82,41 @@ class TestRegularizedEvolutionOnAPluginSpace(SearcherConformance):
     @pytest.fixture
     def benchmark_name(self):
         return "chain3-tables"
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="--jobs 2 needs two CPUs")
+def test_a_plugin_registered_at_run_time_cannot_go_to_pool_workers(tmp_path, capsys):
+    suite = tmp_path / "chain.toml"
+    suite.write_text(
+        'name = "chain"\nbenchmark = "chain3-tables"\ndatasets = ["task-a"]\nseeds = [0]\n'
+        'budgets = [{evaluations = 4}]\n[[searchers]]\nname = "random-search"\n'
+    )
+    assert main(["run", str(suite), str(suite), "--store", str(tmp_path / "s.sqlite"), "--jobs", "2"]) == 2
+    assert "registered in this process only" in capsys.readouterr().err
+    # the same file twice is one set of trials
+    assert main(["run", str(suite), str(suite), "--store", str(tmp_path / "s.sqlite"), "--quiet"]) == 0
+    assert "chain + chain: 1 trials run" in capsys.readouterr().out
+
+
+def test_compare_refuses_a_searcher_that_cannot_search_the_stored_space(tmp_path, capsys):
+    suite = tmp_path / "chain.toml"
+    suite.write_text(
+        'name = "chain"\nbenchmark = "chain3-tables"\ndatasets = ["task-a"]\nseeds = [0]\n'
+        'budgets = [{evaluations = 4}]\n[[searchers]]\nname = "random-search"\n'
+    )
+    store = str(tmp_path / "s.sqlite")
+    assert main(["run", str(suite), "--store", store, "--quiet"]) == 0
+    assert main(["compare", store, "--searcher", "gdas", "--out", str(tmp_path / "r")]) == 2
+    assert "searcher 'gdas' runs on the nb201 space only" in capsys.readouterr().err
+
+
+def test_a_space_that_misdeclares_fixed_topology_is_refused_by_graph_encoders():
+    from tnasbench.tnas.arch_encoder import cell_graphs
+
+    class Misdeclared(ChainSpace):
+        def dag(self, cell):
+            types, links = super().dag(cell)
+            return types, links if cell.choices[0] == 0 else [(0, 2), (1, 2), (2, 3), (3, 4)]
+
+    with pytest.raises(ValueError, match="says fixed_topology, but its cells' DAG edges differ"):
+        cell_graphs(Misdeclared())

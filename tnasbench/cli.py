@@ -27,7 +27,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     suites = [load_suite(path) for path in args.suite]  # every file is checked before anything runs
     store_path = Path(args.store or f"results/{suites[0].name}.sqlite")
-    specs = [resolve(spec) for suite in suites for spec in suite.trials()]
+    specs = list({spec.key: spec for suite in suites for spec in map(resolve, suite.trials())}.values())
     timeout = args.trial_timeout or max(suite.trial_timeout for suite in suites)
     code = _run(" + ".join(suite.name for suite in suites), specs, Store(store_path), args, timeout)
     if args.report:
@@ -133,7 +133,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
         from tnasbench.space import get_space, space_names
 
         for name in space_names():
-            print(f"{name:18s} {get_space(name).describe()}")
+            try:
+                print(f"{name:18s} {get_space(name).describe()}")
+            except TnasbenchError as error:  # one unavailable space does not hide the others
+                print(f"{name:18s} unavailable: {error}")
     else:
         print(
             "\n".join(
@@ -240,15 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", type=arguments.folder, metavar="DIR", help="write a report to DIR afterwards")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
-    listing = sub.add_parser("list", help="list searchers, datasets or suites")
+    listing = sub.add_parser("list", help="list searchers, spaces, benchmarks, datasets or suites")
     listing.add_argument(
         "what", choices=("searchers", "spaces", "benchmarks", "datasets", "suites"), help="what to list"
     )
     listing.set_defaults(func=_cmd_list)
-    data = sub.add_parser("data", help="import NB201 tables or show what is present and missing")
+    data = sub.add_parser("data", help="import tables (NB201, TransNAS-Bench-101) or show what is present and missing")
     data.add_argument("action", choices=("import", "status"), help="import PATHs into the cache, or show it")
     data.add_argument("paths", nargs="*", type=arguments.existing_path, metavar="PATH",
-                      help="NB201 CSV, NASLib pickle or NATS-Bench tss file/folder (for import)")  # fmt: skip
+                      help="NB201 CSV, NASLib pickle, NATS-Bench tss, or all_benchmarks_zen.zip")  # fmt: skip
     data.set_defaults(func=_cmd_data)
     report = sub.add_parser("report", help="figures and tables from a store (or several, pooled across spaces)")
     report.add_argument("store", nargs="+", type=arguments.store, help="one or more tnasbench stores (.sqlite)")

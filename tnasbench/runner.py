@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tnasbench.benchmarks.kinds import benchmark_kind
+from tnasbench.benchmarks.kinds import benchmark_kind, check_shippable
 from tnasbench.benchmarks.protocol import Benchmark, Query
 from tnasbench.benchmarks.tables import tables_state
 from tnasbench.errors import TnasbenchError
@@ -30,7 +30,7 @@ from tnasbench.provenance import provenance
 from tnasbench.searchers import SearchContext, get_searcher
 from tnasbench.searchers.context import build_context
 from tnasbench.searchers.oneshot import OneShotSearcher
-from tnasbench.searchers.registry import check_params, runtime_searchers
+from tnasbench.searchers.registry import check_params, check_space, runtime_searchers
 from tnasbench.seeding import seed_everything
 from tnasbench.space import SearchSpace, get_space
 from tnasbench.store import Observation, Store, owner_id
@@ -182,6 +182,8 @@ def compare_specs(store: Store, searcher: str, params: dict | None = None, label
         raise TnasbenchError(f"{store.path} has no finished trials to compare against: run a suite into it first")
     settings = json.dumps(params or {}, sort_keys=True)
     specs = {}
+    for benchmark in sorted(set(done["benchmark"])):  # a searcher that cannot search a stored space: refused now
+        check_space(searcher, benchmark)
     for text in done["spec"]:
         spec = TrialSpec.from_json(text)
         new = resolve(replace(spec, searcher=searcher, label=label or searcher, params=settings))
@@ -238,6 +240,8 @@ def run_specs(
     facts = provenance()
     # searchers registered in this process go to the workers with them (checked before anything is claimed)
     shipped = runtime_searchers({spec.searcher for spec in pending}) if jobs > 1 or scheduler else {}
+    if jobs > 1 or scheduler:
+        check_shippable({spec.benchmark for spec in pending})
     if scheduler:
         from tnasbench.distributed import dask_client, on_dask
     client = dask_client(scheduler, shipped) if scheduler and pending else None  # connect before claiming

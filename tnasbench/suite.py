@@ -205,7 +205,7 @@ def load_suite(path: str | Path) -> Suite:
 
 def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
     from tnasbench.benchmarks.kinds import benchmark_kind
-    from tnasbench.searchers.registry import check_params
+    from tnasbench.searchers.registry import check_params, check_space
     from tnasbench.space import get_space
 
     _check_keys(path, "the suite", raw, TOP_KEYS)
@@ -288,16 +288,11 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         params = item.get("params", {})
         if not isinstance(params, dict):
             raise _fail(path, f"params of searcher {item['name']!r} must be a table")
-        try:  # unknown or broken searchers and their unknown params fail here, before anything runs
-            cls = check_params(item["name"], params)
+        try:  # unknown or broken searchers, their unknown params and spaces they cannot search fail here
+            check_params(item["name"], params)
+            check_space(item["name"], benchmark)
         except TnasbenchError as error:
             raise _fail(path, str(error)) from None
-        if cls.spaces is not None and kind.space not in cls.spaces:
-            raise _fail(
-                path,
-                f"searcher {item['name']!r} runs on the {', '.join(cls.spaces)} space only ({cls.spaces_reason}), "
-                f"not on benchmark {benchmark!r}'s {kind.space} space: remove it from this suite",
-            )
         label = item.get("label", item["name"])
         if not isinstance(label, str) or not label.strip():
             raise _fail(path, f"the label of searcher {item['name']!r} must be a non-empty string, got {label!r}")

@@ -203,6 +203,16 @@ def _installed() -> dict[str, BenchmarkKind]:
     return kinds
 
 
+def check_shippable(names: set[str]) -> None:
+    """Worker processes find benchmarks by entry point; one registered at run time exists only here."""
+    local = sorted(name for name in names if name in _runtime)
+    if local:
+        raise TnasbenchError(
+            f"benchmark {local[0]!r} was registered in this process only, so worker processes cannot build it: "
+            "run with --jobs 1, or register it (and its space) by entry point"
+        )
+
+
 def benchmark_names() -> list[str]:
     return sorted(set(_installed()) | set(_runtime))
 

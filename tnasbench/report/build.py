@@ -379,7 +379,10 @@ def _read_stores(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
         trials.append(store.progress())
         observations.append(store.observations())
         store.close()
-    trials_all = pd.concat(trials, ignore_index=True).drop_duplicates("key", keep="last")
+    trials_all = pd.concat(trials, ignore_index=True)
+    trials_all = trials_all.sort_values("status", key=lambda s: s == "done", kind="stable").drop_duplicates(
+        "key", keep="last"
+    )
     observations_all = pd.concat(observations, ignore_index=True).drop_duplicates(["trial", "step"], keep="last")
     return trials_all.reset_index(drop=True), observations_all.reset_index(drop=True)
 

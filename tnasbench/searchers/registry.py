@@ -96,3 +96,15 @@ def check_params(name: str, params: Any) -> SearcherClass:
         except (TypeError, ValueError) as error:
             raise TnasbenchError(f"{error}: fix the searcher's params") from None
     return cls
+
+
+def check_space(name: str, benchmark: str) -> None:
+    """Refuse ``name`` on ``benchmark`` up front when the searcher cannot search that benchmark's space."""
+    from tnasbench.benchmarks.kinds import benchmark_kind
+
+    cls, space = get_searcher(name), benchmark_kind(benchmark).space
+    if cls.spaces is not None and space not in cls.spaces:
+        raise TnasbenchError(
+            f"searcher {name!r} runs on the {', '.join(cls.spaces)} space only ({cls.spaces_reason}), "
+            f"not on benchmark {benchmark!r}'s {space} space"
+        )

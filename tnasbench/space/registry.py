@@ -44,7 +44,12 @@ def get_space(name: str) -> SearchSpace:
             factory = found.load()
         except Exception as error:  # a plugin's import error must name the plugin
             raise TnasbenchError(f"space plugin {name!r} ({found.value}) failed to import: {error}") from None
-    space = factory()
+    try:
+        space = factory()
+    except TnasbenchError:
+        raise
+    except Exception as error:  # a plugin's own failure names the plugin, not a traceback
+        raise TnasbenchError(f"space {name!r} failed to build: {type(error).__name__}: {error}") from None
     if not isinstance(space, SearchSpace):
         raise TnasbenchError(f"space {name!r} did not give a tnasbench SearchSpace (got {type(space).__name__})")
     return space

@@ -50,7 +50,10 @@ class TransNasMicroSpace(SearchSpace):
 
     def parse(self, text: str) -> Cell:
         if text.startswith("64-41414-"):
-            return self.index_cell(self.make([int(c) for c in text.removeprefix("64-41414-").replace("_", "")]))
+            digits = text.removeprefix("64-41414-").replace("_", "")
+            if not digits.isdigit():
+                raise TnasbenchError(f"not a {self.name} cell: {text!r} (e.g. 64-41414-3_32_132)")
+            return self.index_cell(self.make([int(c) for c in digits]))
         return super().parse(text)
 
 

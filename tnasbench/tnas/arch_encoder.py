@@ -33,6 +33,8 @@ def cell_graphs(space: SearchSpace) -> CellGraphs:
     dags = [space.dag(space.arch(i)) for i in range(len(space))]
     nodes = len(dags[0][0])
     all_types = torch.tensor(np.array([types for types, _ in dags]), dtype=torch.long)
+    if space.fixed_topology and any(links != dags[0][1] for _, links in dags):
+        raise ValueError(f"the {space.name} space says fixed_topology, but its cells' DAG edges differ: set it False")
     adjacency = torch.zeros(len(dags) if not space.fixed_topology else 1, nodes, nodes, dtype=torch.bool)
     for k, (_, links) in enumerate(dags[: len(adjacency)]):
         for u, v in links:

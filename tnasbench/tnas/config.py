@@ -46,7 +46,7 @@ class TnasConfig:
     initial_design: str = "top"  # "top": the meta-trained model's best cells; "random"
     initial: int = 5
     context_per_task: int = 256  # meta-training cells the model conditions on to rank the initial design,
-    context_total: int = 512  # ... at most this many over all meta tasks (NB201's two: 256 each; 7 tasks: 73)
+    context_total: int = 1024  # ... at most this many over all meta tasks (binds beyond 4 tasks: 7 get 146 each)
 
     def __post_init__(self) -> None:
         for name, allowed in (

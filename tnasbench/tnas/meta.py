@@ -121,7 +121,7 @@ def train_fsbo(
         task_loss(model, graphs, task, batch).backward()
         optimizer.step()
         if (step + 1) % check_every == 0 or step + 1 == config.meta_steps:
-            context = torch.as_tensor(rng.choice(train_cells, size=config.batch, replace=False))
+            context = torch.as_tensor(rng.choice(train_cells, size=min(config.batch, len(train_cells)), replace=False))
             score = np.mean([validation_correlation(model, graphs, t, context, held_out) for t in tasks])
             if score > best:
                 best, best_state = score, copy.deepcopy(model.state_dict())

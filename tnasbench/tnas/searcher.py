@@ -85,7 +85,7 @@ class Tnas(ObservingSearcher):
     def _meta_ranking(self, tasks: list[MetaTask]) -> np.ndarray:
         """Cells by the meta-trained GP's mean after conditioning on a random sample of meta-training data."""
         xs, ys = [], []
-        per_task = min(self.config.context_per_task, self.config.context_total // len(tasks))
+        per_task = min(self.config.context_per_task, self.config.context_total // len(tasks), len(self._space))
         with torch.no_grad():
             for task in tasks:
                 cells = torch.as_tensor(self._rng.choice(len(self._space), per_task, replace=False))
