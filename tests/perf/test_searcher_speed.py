@@ -7,9 +7,13 @@ NAS-Bench-Graph (26,206 candidates, 1.7x NB201's) every searcher's step at 100 o
 measured too; TNAS's and BoTorch's within 2x of their NB201 steps.
 """
 
+import dataclasses
+
+import numpy as np
 import pytest
 
 from tnasbench.benchmarks.kinds import benchmark_kind
+from tnasbench.runner import make_benchmark
 from tnasbench.searchers import get_searcher
 from tnasbench.searchers.context import build_context
 from tnasbench.space import get_space, nb201_space
@@ -41,7 +45,7 @@ def test_ask_after_observations(benchmark, name, observations):
 
 
 @pytest.mark.parametrize("space_benchmark", ["nb201", "transnas101-micro", "nasbench-graph"])
-@pytest.mark.parametrize("name", sorted(set(SEARCHERS) - {"botorch-ei-stock"} | {"rgpe", "transfer-topk"}))
+@pytest.mark.parametrize("name", sorted(set(SEARCHERS) - {"botorch-ei-stock"} | {"rgpe", "transfer-topk", "metad2a"}))
 def test_ask_at_100_observations_on_every_space(benchmark, name, space_benchmark):
     """One iteration at 100 observations on each space: the per-space cost of a step."""
     if name == "hebo":
@@ -88,3 +92,40 @@ def test_linear_algebra_floor_at_100_observations(benchmark):
 
     mean, variance = benchmark(floor)
     assert mean.shape == (15625, 1) and variance.shape == (15625,)
+
+
+@pytest.mark.parametrize("meta_tasks", [2, 4, 8])
+def test_rgpe_step_at_100_observations_with_2_to_8_meta_tasks(benchmark, meta_tasks):
+    """RGPE fits one GP per meta task and weighs them by ranking loss: its step grows with the meta tasks
+    (NAS-Bench-Graph: 7 others; 2, 4 and 8 here by repeating or dropping them)."""
+    from tnasbench.benchmarks.protocol import Result
+    from tnasbench.searchers import SearchContext
+
+    spec = conformance_spec("rgpe", {}, 0, 101, benchmark="nasbench-graph")
+    space = get_space("nasbench-graph")
+    others = build_context(spec).meta_tables
+    tables = tuple(dataclasses.replace(others[k % len(others)], dataset=f"task{k}") for k in range(meta_tasks))
+    table = make_benchmark(spec)
+    searcher = get_searcher("rgpe")()
+    searcher.setup(space, SearchContext(spec.dataset, spec.objective, tables), seed=0)
+    cells = iter(np.random.default_rng(0).permutation(len(space)).tolist())
+
+    def tell_one_more():
+        cell = space.arch(next(cells))
+        searcher.tell(cell, table.evaluate(cell).result)
+        return (), {}
+
+    for _ in range(100):
+        tell_one_more()
+    arch = benchmark.pedantic(searcher.ask, setup=tell_one_more, rounds=3, iterations=1)
+    assert space.contains(arch) and isinstance(table.evaluate(arch).result, Result)
+
+
+def test_metad2a_meta_training(benchmark):
+    """MetaD2A's whole set-up (generator and predictor meta-training, sampling, ranking) on NB201 at its defaults."""
+    context = build_context(conformance_spec("metad2a", {}, 0, 5))
+
+    def setup():
+        get_searcher("metad2a")().setup(nb201_space(), context, seed=0)
+
+    benchmark.pedantic(setup, rounds=2, iterations=1)
