@@ -26,7 +26,7 @@ budgets = [{{evaluations = 25}}]
 
 [[searchers]]
 name = "tnas"
-params = {{arch_hidden = 32, head = [32, 16], meta_steps = 40, batch = 128, finetune_epochs = 20}}
+params = {{arch_hidden = 32, head = [32, 16], meta_steps = 10, batch = 64, finetune_epochs = 5}}
 
 [[searchers]]
 name = "random-search"
