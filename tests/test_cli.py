@@ -27,15 +27,16 @@ def run_cli(*args, cwd=None):
 
 def test_quickstart_spans_two_spaces_into_one_store_and_report(tmp_path, capsys):
     """README's first command on the real quickstart files, cut to one seed, 12 evaluations, 10 meta-training
-    steps and 5 fine-tuning epochs (the whole run is timed in the session notes): both suites into one store, one report with CD
-    diagrams and verdicts."""
+    steps and 5 fine-tuning epochs (the whole run is timed in the session notes): both suites into one store,
+    one report with CD diagrams and verdicts."""
     suites = []
     for name in ("quickstart.toml", "quickstart-graph.toml"):
         text = (ROOT / "suites" / name).read_text()
         assert "seeds = [0, 1, 2]" in text and "{evaluations = 25}" in text
         assert "meta_steps = 50" in text
         short = text.replace("seeds = [0, 1, 2]", "seeds = [0]").replace("= 25}", "= 12}")
-        (tmp_path / name).write_text(short.replace("meta_steps = 50", "meta_steps = 10").replace("epochs = 20", "epochs = 5"))
+        short = short.replace("meta_steps = 50", "meta_steps = 10").replace("epochs = 20", "epochs = 5")
+        (tmp_path / name).write_text(short)
         suites.append(str(tmp_path / name))
     store, out = tmp_path / "quickstart.sqlite", tmp_path / "report"
     assert main(["run", *suites, "--store", str(store), "--jobs", "2", "--report", str(out), "--quiet"]) == 0
