@@ -142,10 +142,7 @@ class Hebo(Searcher):
         arch = self._space.find(choices)
         if arch is None:  # a combination the space does not hold (NAS-Bench-Graph keeps one cell per class)
             self._snapped += 1
-            distance = (self._space.choices_matrix != np.asarray(choices)).sum(axis=1) + 2 * len(
-                choices
-            ) * ~self._unseen
-            arch = self._space.arch(int(np.argmin(distance)))  # the nearest unseen cell, lowest index on ties
+            arch = self._space.arch(int(self._space.nearest(choices, allowed=self._unseen)[0]))  # nearest unseen
         return arch
 
     def _columns(self) -> list[tuple[str, list[str]]]:

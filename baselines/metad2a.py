@@ -174,10 +174,8 @@ def nearest_cells(space: SearchSpace, choices: np.ndarray) -> tuple[np.ndarray, 
             missing.append(row)
         else:
             indices.append(space.index(cell))
-    table = space.choices_matrix
-    for start in range(0, len(missing), 64):  # bounded memory: 64 rows x cells x dimensions at a time
-        rows = np.asarray(missing[start : start + 64])
-        indices.extend(np.argmin((table[None] != rows[:, None]).sum(-1), axis=1).tolist())
+    if missing:
+        indices.extend(space.nearest(np.asarray(missing)).tolist())
     return np.unique(indices), len(missing)
 
 

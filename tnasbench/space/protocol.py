@@ -123,6 +123,18 @@ class SearchSpace(ABC):
             return None
         return cell if self.contains(cell) else None
 
+    def nearest(self, rows: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Index of the cell nearest each row of choices by Hamming distance (the lowest index on ties),
+        among the ``allowed`` cells (a boolean mask) when given."""
+        rows = np.atleast_2d(np.asarray(rows))
+        penalty = 0 if allowed is None else (len(self.dimensions) + 1) * ~np.asarray(allowed, dtype=bool)
+        found = []
+        for start in range(0, len(rows), 64):  # bounded memory: 64 rows x cells x dimensions at a time
+            block = rows[start : start + 64]
+            distance = (self.choices_matrix[None] != block[:, None]).sum(-1) + penalty
+            found.extend(np.argmin(distance, axis=1).tolist())
+        return np.asarray(found, dtype=np.int64)
+
     def sample(self, rng: np.random.Generator) -> Any:
         return self.archs[int(rng.integers(len(self.archs)))]
 
