@@ -47,9 +47,9 @@ def _mean_regret(name, objective, budget, seeds=4):
     return np.mean([anytime_regret(name, {}, objective, seed, budget) for seed in range(seeds)])
 
 
-def _proposed_values(name, objective, seed, budget):
+def _proposed_values(name, objective, seed, budget, **params):
     """The objective of every cell ``name`` asks for, in order."""
-    searcher = get_searcher(name)()
+    searcher = get_searcher(name)(**params)
     searcher.setup(nb201_space(), SearchContext("synthetic", "synthetic"), seed)
     values = []
     for _ in range(budget):
@@ -80,13 +80,15 @@ def test_bananas_finds_a_synthetic_optimum_faster_than_random_search_at_50_evalu
 
 
 def test_hebo_model_proposes_far_better_cells_than_random_on_a_synthetic_objective():
+    """HEBO's model (finite optimiser here: the same model and acquisitions, ~5x cheaper per step than the
+    genetic search, which the slow test below runs) after ten random cells. A uniformly random cell scores
+    20 on average (each edge matches the target with probability 1/5), standard deviation 18: 28 random
+    cells average above 33 with probability below 0.01%. The first model steps still explore (the Pareto
+    pick), so steps 14-20 are scored; measured over 8 seeds: 47 (stock HEBO: 48)."""
     pytest.importorskip("hebo", reason="HEBO is an extra: pip install --no-deps hebo==0.3.6 (see README)")
     objective = synthetic_objective(Arch((3, 1, 2, 4, 0, 3)))
-    # ten initial suggestions, then three from the model; a uniformly random cell scores 20 on average
-    # (each edge matches the target with probability 1/5), with a standard deviation of 18: six random
-    # cells average above 40 with probability 0.4%
-    model = [v for seed in (0, 1) for v in _proposed_values("hebo", objective, seed, 13)[10:]]
-    assert np.mean(model) > 40  # measured: 49
+    model = [v for seed in range(4) for v in _proposed_values("hebo", objective, seed, 20, optimizer="finite")[13:]]
+    assert np.mean(model) > 33
 
 
 @pytest.mark.slow  # ~3 min: 45 HEBO model steps; the test above runs 6

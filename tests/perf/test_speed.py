@@ -1,6 +1,10 @@
-"""Speed benchmarks (pytest-benchmark). Goals, reported by `tox -e bench`, not asserted:
-tabular evaluate >= 100,000 lookups/s; cached table load <= 0.5 s;
-runner + store <= 1 ms per observation; a 100-evaluation random-search trial <= 0.5 s."""
+"""Harness speed benchmarks (pytest-benchmark): table lookups and loads, the runner and store, the CLI on a
+finished store. Goals (``conftest.GOALS``, printed by `tox -e bench`): >= 10,000 observations/s through the
+runner and store, `tnasbench run` on a finished store <= 2 s, cached table load <= 0.5 s."""
+
+import subprocess
+import sys
+from pathlib import Path
 
 from tnasbench.benchmarks import TabularBenchmark
 from tnasbench.benchmarks.tables import load_table
@@ -54,3 +58,18 @@ def test_runner_and_store_per_observation(benchmark, tmp_path):
 
     benchmark.pedantic(run, rounds=3, iterations=1)
     benchmark.extra_info["observations_per_call"] = 12 * 50
+
+
+def test_run_on_a_finished_store(benchmark, tmp_path):
+    """The whole CLI process (imports, suite load, store check) when every trial is already stored."""
+    suite = tmp_path / "small.toml"
+    suite.write_text('name = "small"\ndatasets = ["cifar10"]\nseeds = [0, 1]\nbudgets = [{evaluations = 20}]\n'
+                     '[[searchers]]\nname = "random-search"\n')  # fmt: skip
+    store = tmp_path / "small.sqlite"
+    command = [str(Path(sys.executable).with_name("tnasbench")), "run", str(suite), "--store", str(store), "--quiet"]
+    subprocess.run(command, check=True, capture_output=True)
+
+    def rerun():
+        return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+    assert "0 trials run, 2 already in" in benchmark.pedantic(rerun, rounds=3, iterations=1)
