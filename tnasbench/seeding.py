@@ -27,4 +27,7 @@ def seed_everything(seed: int) -> None:
         import torch
     except ImportError:
         return
-    torch.manual_seed(seed)
+    # torch.manual_seed's CPU part, without its lazy CUDA/XPU seeding (which formats a stack trace per call)
+    torch.random.default_generator.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)

@@ -9,6 +9,7 @@ import math
 import re
 import tomllib
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,8 @@ class TrialSpec:
     signature: str = ""  # data checksums of the benchmark (filled in by the runner)
     searcher_version: str = "1"
 
-    @property
-    def key(self) -> str:
+    @cached_property
+    def key(self) -> str:  # computed once per spec (specs are frozen): the runner asks for it many times
         content = asdict(self) | {"tnasbench": __version__}
         content.pop("suite")  # the same trial in two suites is the same trial
         return _digest(content)

