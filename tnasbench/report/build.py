@@ -18,6 +18,7 @@ from tnasbench.report.anytime import (
     trial_budgets,
 )
 from tnasbench.report.figures import (
+    BAND,
     plot_accuracy_vs_cost,
     plot_critical_difference,
     plot_rank_over_budget,
@@ -262,6 +263,8 @@ def build_report(
         "## Ranks and critical differences",
         "",
         *_rank_lines(rank_tests, cd_budgets),
+        "",
+        f"Regret curves: mean over seeds, band {BAND}.",
         "",
         *[f"![{f.stem}]({f.name})" for f in figures if f.suffix == ".png"],
         "",
