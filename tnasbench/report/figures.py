@@ -210,8 +210,10 @@ def plot_accuracy_vs_cost(final: pd.DataFrame, out: Path) -> list[Path]:
             colour = look[searcher]["color"]
             ax.scatter(group["cost_seconds"] / 3600, group["accuracy"], s=18, marker=look[searcher]["marker"],
                        facecolors="none" if kinds.index(kind) > 0 else colour, edgecolors=colour)  # fmt: skip
-        ax.set_xscale("log")
-        _plain_ticks(ax)
+        hours = final.loc[final["dataset"] == dataset, "cost_seconds"] / 3600
+        if hours.min() > 0 and hours.max() / hours.min() > 4:  # a log axis only where costs span a wide range
+            ax.set_xscale("log")
+            _plain_ticks(ax)
         ax.tick_params(axis="x", labelrotation=30)
         ax.set(title=dataset, xlabel="search cost (hours)", ylabel="final accuracy (%)" if col == 0 else "")
     _legend(figure, axes, {s: v | {"linestyle": "none"} for s, v in look.items()})
