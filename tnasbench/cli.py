@@ -37,6 +37,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_tabulate(args: argparse.Namespace) -> int:
+    from tnasbench.runner import resolve
+    from tnasbench.store import Store
+    from tnasbench.suite import load_suite
+    from tnasbench.tabulate import check_recipe, export_tables
+
+    recipe = load_suite(args.recipe)
+    check_recipe(recipe)
+    store_path = Path(args.store or f"results/{recipe.name}.sqlite")
+    specs = [resolve(spec) for spec in recipe.trials()]
+    code = _run(recipe.name, specs, Store(store_path), args, args.trial_timeout or recipe.trial_timeout)
+    if code == 0:
+        for path in export_tables(Store(store_path, readonly=True), specs, Path(args.out)):
+            print(f"table: {path}")
+    return code
+
+
 def _run(title: str, specs: list, store, args: argparse.Namespace, timeout: float) -> int:
     """Run ``specs`` into ``store`` and say what happened; non-zero when work is left undone."""
     from tnasbench.benchmarks.tables import data_home
@@ -243,6 +260,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", type=arguments.folder, metavar="DIR", help="write a report to DIR afterwards")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
+    tabulate = sub.add_parser("tabulate", help="train a seeded sample of cells on live datasets and export the tables")
+    tabulate.add_argument("recipe", help="a tabulate recipe (a suite file), e.g. suites/tabulate-images.toml")
+    tabulate.add_argument("--out", type=arguments.folder, default="tables", help="folder of <dataset>.npz (./tables)")
+    tabulate.add_argument("--store", help="SQLite store of the trainings (default results/<recipe name>.sqlite)")
+    tabulate.add_argument("--jobs", type=arguments.jobs, default=1, help="worker processes, a dataset each (default 1)")
+    tabulate.add_argument("--scheduler", type=arguments.scheduler, metavar="ADDRESS",
+                          help="train on a Dask cluster, e.g. tcp://host:8786")  # fmt: skip
+    tabulate.add_argument("--trial-timeout", type=arguments.seconds, metavar="SECONDS", help=timeout_help)
+    tabulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    tabulate.set_defaults(func=_cmd_tabulate)
     listing = sub.add_parser("list", help="list searchers, spaces, benchmarks, datasets or suites")
     listing.add_argument(
         "what", choices=("searchers", "spaces", "benchmarks", "datasets", "suites"), help="what to list"

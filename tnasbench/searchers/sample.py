@@ -1,0 +1,52 @@
+"""``tabulate-sample``: a seeded sample of the space's isomorphism classes, asked in order, learning nothing.
+
+It is what ``tnasbench tabulate`` runs to build a table of a space on a live dataset: the harness's
+runner and store train and record every cell (resumable, ``--jobs``, Dask, CUDA when there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tnasbench.benchmarks.protocol import Result
+from tnasbench.searchers.params import config_from_params
+from tnasbench.searchers.protocol import SearchContext, Searcher
+from tnasbench.space import SearchSpace
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    sample_seed: int = 0  # the sample's seed: the same seed, the same cells on every dataset
+
+
+def class_sample(space: SearchSpace, seed: int) -> np.ndarray:
+    """One cell (the lowest index) of every isomorphism class of ``space``, in a seeded random order."""
+    ids = space.canonical_ids
+    _, first = np.unique(ids, return_index=True)
+    return np.random.default_rng(seed).permutation(np.sort(first))
+
+
+class TabulateSample(Searcher):
+    """Params: ``sample_seed`` (default 0). The trial's budget is how many cells of the sample are trained."""
+
+    name = "tabulate-sample"
+    params_type = SampleConfig
+
+    def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
+        config = config_from_params(SampleConfig, self.params, self.name)
+        self._space, self._order, self._next = space, class_sample(space, config.sample_seed), 0
+
+    def ask(self) -> Any:
+        if self._next >= len(self._order):
+            raise ValueError(
+                f"tabulate-sample: every one of the space's {len(self._order)} isomorphism classes was asked; "
+                f"set the budget to at most {len(self._order)} evaluations"
+            )
+        self._next += 1
+        return self._space.arch(int(self._order[self._next - 1]))
+
+    def tell(self, arch: Any, result: Result) -> None:
+        pass
