@@ -58,6 +58,11 @@ class BotorchEI(ObservingSearcher):
     def version_for(cls, params: dict) -> str:
         return cls.version if params.get("fast", True) else "1"  # the stock mode is unchanged since 1
 
+    @classmethod
+    def check_space_params(cls, space: SearchSpace, params: dict) -> None:
+        if params.get("encoding") == "path" and space.path_encoding(space.arch(0)) is None:
+            space.encoding("path")  # the space's own one-line refusal
+
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(BotorchConfig, self.params, self.name)
         self.start(space, seed)

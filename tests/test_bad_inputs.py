@@ -213,6 +213,19 @@ CASES = [  # (id, argv or a function of the folder giving it, message pattern, s
     ("unknown searcher", ["compare", STORE, "--searcher", "random-serch"], "did you mean 'random-search'"),
     ("import a missing file", ["compare", STORE, "--searcher", "x", "--import", "{tmp}/none.py"], "no such file"),
     ("missing subcommand argument", ["status"], "the following arguments are required: store"),
+    (
+        "an encoding the space lacks",
+        lambda t: [
+            "run",
+            suite(
+                t,
+                'name = "g"\nbenchmark = "nasbench-graph"\ndatasets = ["cora"]\nseeds = [0]\n'
+                'budgets = [{evaluations = 5}]\n[[searchers]]\nname = "botorch-ei"\n'
+                'params = {encoding = "path"}\n',
+            ),
+        ],
+        "botorch-ei' on benchmark 'nasbench-graph': the nasbench-graph space has no path encoding",
+    ),  # fmt: skip
 ]
 
 

@@ -183,7 +183,7 @@ def compare_specs(store: Store, searcher: str, params: dict | None = None, label
     settings = json.dumps(params or {}, sort_keys=True)
     specs = {}
     for benchmark in sorted(set(done["benchmark"])):  # a searcher that cannot search a stored space: refused now
-        check_space(searcher, benchmark)
+        check_space(searcher, benchmark, params)
     for text in done["spec"]:
         spec = TrialSpec.from_json(text)
         new = resolve(replace(spec, searcher=searcher, label=label or searcher, params=settings))

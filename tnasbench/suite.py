@@ -291,7 +291,7 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
             raise _fail(path, f"params of searcher {item['name']!r} must be a table")
         try:  # unknown or broken searchers, their unknown params and spaces they cannot search fail here
             check_params(item["name"], params)
-            check_space(item["name"], benchmark)
+            check_space(item["name"], benchmark, params)
         except TnasbenchError as error:
             raise _fail(path, str(error)) from None
         label = item.get("label", item["name"])

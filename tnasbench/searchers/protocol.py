@@ -61,6 +61,12 @@ class Searcher(ABC):
         self.params = params
 
     @classmethod
+    def check_space_params(cls, space: SearchSpace, params: dict[str, Any]) -> None:
+        """Raise a one-line ``TnasbenchError`` when ``params`` cannot work on ``space`` (suites call this at load,
+        so a run never fails trial by trial for it); by default every space suits every params."""
+        return None
+
+    @classmethod
     def version_for(cls, params: dict[str, Any]) -> str:
         """The version in the keys of trials with ``params``: ``version``, unless modes change separately."""
         return cls.version

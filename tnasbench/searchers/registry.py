@@ -98,9 +98,10 @@ def check_params(name: str, params: Any) -> SearcherClass:
     return cls
 
 
-def check_space(name: str, benchmark: str) -> None:
-    """Refuse ``name`` on ``benchmark`` up front when the searcher cannot search that benchmark's space."""
+def check_space(name: str, benchmark: str, params: dict[str, Any] | None = None) -> None:
+    """Refuse ``name`` (with ``params``) on ``benchmark`` up front when it cannot search that benchmark's space."""
     from tnasbench.benchmarks.kinds import benchmark_kind
+    from tnasbench.space import get_space
 
     cls, space = get_searcher(name), benchmark_kind(benchmark).space
     if cls.spaces is not None and space not in cls.spaces:
@@ -108,3 +109,7 @@ def check_space(name: str, benchmark: str) -> None:
             f"searcher {name!r} runs on the {', '.join(cls.spaces)} space only ({cls.spaces_reason}), "
             f"not on benchmark {benchmark!r}'s {space} space"
         )
+    try:
+        cls.check_space_params(get_space(space), params or {})
+    except TnasbenchError as error:
+        raise TnasbenchError(f"searcher {name!r} on benchmark {benchmark!r}: {error}") from None
