@@ -62,7 +62,7 @@ def tabular_kind(
     """A one-fidelity tabular benchmark: ``columns(dataset)`` gives each metric per cell in the space's
     index order (``cost`` names the column of evaluation seconds, if any). Transfer searchers see every
     other dataset's ``objective`` column (leave-one-task-out)."""
-    metrics = (objective, *(m for m in ([report] if report != objective else []) if m))
+    metrics = tuple(dict.fromkeys(m for m in (objective, report) if m))  # the objective first, no repeat
 
     def build(spec: TrialSpec) -> Benchmark:
         from tnasbench.benchmarks.tabular import TableBenchmark
