@@ -204,3 +204,18 @@ def test_h1_transfer_sets_tnas_against_plain_transfer_by_the_same_rule():
     assert verdict.verdict == "inconclusive" and "transfer-topk@50" in verdict.reasons[-1]
     loses = at_budgets(lambda s, d, b, seed: 1.0 + seed if s == "tnas" else 0.0, searchers=searchers)
     assert h1_transfer(loses, DECLARED).verdict == "not supported"
+
+
+def test_a_paired_row_that_could_never_reach_alpha_says_so_instead_of_no_difference():
+    wins = tnas_wins()
+    ten = paired_comparison(at_budgets(wins, searchers=("tnas", "random-search")), "tnas")
+    assert (ten["outcome"] == "better").all()  # 10 pairs per task, 30 pooled: reachable, and every one won
+    three = at_budgets(wins, budgets=(100,), seeds=range(3), searchers=("tnas", "random-search"))  # 4 tests
+    # 3 pairs per task: the smallest two-sided Wilcoxon p is 0.25
+    table = paired_comparison(three, "tnas")
+    per_task = table[table["scope"] != "pooled"]
+    assert (per_task["outcome"] == f"cannot be significant (3 pairs, {len(table)} tests)").all()
+    pooled = table[table["scope"] == "pooled"]  # 9 pairs: 4 x 2 / 512 is below 0.05
+    assert (pooled["outcome"] == "better").all()
+    at_four_budgets = paired_comparison(at_budgets(wins, seeds=range(3), searchers=("tnas", "random-search")), "tnas")
+    assert at_four_budgets["outcome"].str.startswith("cannot be significant").all()  # 16 x 2 / 512 > 0.05

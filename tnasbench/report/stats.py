@@ -161,6 +161,10 @@ def holm(table: pd.DataFrame, margin: float | None = None) -> pd.DataFrame:
     outcome = np.where(
         table["p_holm"] >= ALPHA, "no significant difference", np.where(table["difference"] > 0, "better", "worse")
     )
+    floors = np.array([smallest_holm_p(int(n), len(table)) for n in table["pairs"]])
+    outcome = np.where(  # say when a row could not have been significant at all, whatever its differences
+        floors >= ALPHA, [f"cannot be significant ({n} pairs, {len(table)} tests)" for n in table["pairs"]], outcome
+    )
     if margin is not None:
         table["p_equivalent_holm"] = multipletests(table["p_equivalent"].fillna(1.0), alpha=ALPHA, method="holm")[1]
         outcome = np.where(table["p_equivalent_holm"] < ALPHA, f"equivalent (±{margin:g})", outcome)
