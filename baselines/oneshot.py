@@ -1,7 +1,8 @@
-"""Differentiable one-shot NAS on the NB201 supernet: GDAS (Dong & Yang, CVPR 2019) and DrNAS
-(Chen et al., ICLR 2021). Bi-level: supernet weights on the training split, architecture
-parameters on the validation split, alternating every minibatch; the derived cell is the
-argmax per edge. DrNAS's progressive learning (growing the supernet) is not implemented."""
+"""One-shot NAS on the NB201 supernet: GDAS (Dong & Yang, CVPR 2019), DrNAS (Chen et al., ICLR 2021) and
+SETN (Dong & Yang, ICCV 2019). Bi-level: supernet weights on the training split, architecture parameters
+on the validation split, alternating every minibatch. GDAS and DrNAS derive the argmax per edge; SETN
+scores its most probable cells with the shared weights. DrNAS's progressive learning (growing the
+supernet) is not implemented."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from torch import nn
 from tnasbench.benchmarks.images import ImageData
 from tnasbench.searchers.oneshot import OneShotSearcher
 from tnasbench.searchers.params import config_from_params
-from tnasbench.space import Arch
+from tnasbench.space import Arch, nb201_space
 from tnasbench.space.arch import NUM_EDGES, NUM_OPS
 from tnasbench.space.network import NetworkConfig
 from tnasbench.space.supernet import Supernet
@@ -35,10 +36,11 @@ class OneShotConfig:
     tau_max: float = 10.0  # GDAS temperature, annealed linearly to tau_min
     tau_min: float = 0.1
     reg_scale: float = 1e-3  # DrNAS: weight of KL(Dirichlet(β) || Dirichlet(1))
+    candidates: int = 100  # SETN: the most probable cells scored with the shared weights at the end
 
     def __post_init__(self) -> None:
-        if min(self.epochs, self.channels, self.cells_per_stage, self.batch) < 1:
-            raise ValueError("one-shot: epochs, channels, cells_per_stage and batch must be at least 1")
+        if min(self.epochs, self.channels, self.cells_per_stage, self.batch, self.candidates) < 1:
+            raise ValueError("one-shot: epochs, channels, cells_per_stage, batch and candidates must be at least 1")
 
 
 class DifferentiableSearch(OneShotSearcher):
@@ -70,7 +72,7 @@ class DifferentiableSearch(OneShotSearcher):
                 val_rows = torch.as_tensor(rng.integers(len(val_x), size=len(rows)))
                 self.supernet.train()
                 weights_opt.zero_grad()
-                weights, indices = self.sample()
+                weights, indices = self.weight_sample()
                 x, y = train_x[rows].to(device), train_y[rows].to(device)
                 loss(self.supernet(x, weights.detach(), indices), y).backward()
                 nn.utils.clip_grad_norm_(self.supernet.parameters(), 5.0)
@@ -81,11 +83,16 @@ class DifferentiableSearch(OneShotSearcher):
                 (loss(self.supernet(x, weights, indices), y) + self.regulariser()).backward()
                 arch_opt.step()
             schedule.step()
+        self.validation, self.device = data.val, device
         return self.derive()
 
     @abstractmethod
     def sample(self) -> tuple[torch.Tensor, list[int] | None]:
         """Architecture weights ``[6, 5]`` for one forward pass, and the op index per edge if hard."""
+
+    def weight_sample(self) -> tuple[torch.Tensor, list[int] | None]:
+        """The architecture weights the supernet's weight step trains under: ``sample()`` unless overridden."""
+        return self.sample()
 
     def regulariser(self) -> torch.Tensor:
         return self.alpha.new_zeros(())
@@ -129,3 +136,46 @@ class DrNas(DifferentiableSearch):
         posterior = torch.distributions.Dirichlet(self.concentration())
         prior = torch.distributions.Dirichlet(torch.ones_like(self.alpha))
         return self.config.reg_scale * torch.distributions.kl_divergence(posterior, prior).sum()
+
+
+class Setn(DifferentiableSearch):
+    """SETN's template network and evaluator: the shared weights are trained on one uniformly random op per
+    edge (single paths); the architecture distribution softmax(α) is trained on the validation split through
+    the full mixture; the cell is the best, by validation accuracy with the shared weights, of the
+    ``candidates`` most probable cells under that distribution (exact top-k over all 15,625 cells)."""
+
+    name = "setn"
+
+    def weight_sample(self) -> tuple[torch.Tensor, list[int]]:
+        indices = torch.randint(NUM_OPS, (NUM_EDGES,)).tolist()  # the global generator, seeded by the search
+        return nn.functional.one_hot(torch.tensor(indices), NUM_OPS).to(self.alpha), indices
+
+    def sample(self) -> tuple[torch.Tensor, None]:
+        return self.alpha.softmax(dim=1), None
+
+    def candidate_cells(self) -> list[Arch]:
+        """The ``candidates`` cells of highest probability under the architecture distribution, most probable first."""
+        space = nb201_space()
+        log_p = self.alpha.detach().log_softmax(dim=1).cpu().numpy()
+        score = log_p[np.arange(NUM_EDGES), space.choices_matrix].sum(axis=1)
+        order = np.argsort(-score, kind="stable")[: self.config.candidates]
+        return [space.arch(int(i)) for i in order]
+
+    @torch.no_grad()
+    def derive(self) -> Arch:
+        x, y = self.validation
+        self.supernet.train()  # batch statistics: running ones were gathered over every sampled path
+        cells, scores = self.candidate_cells(), []
+        for arch in cells:
+            weights = nn.functional.one_hot(torch.tensor(arch.ops), NUM_OPS).to(self.alpha)
+            correct = sum(
+                int((self.supernet(x[i : i + 512].to(self.device), weights, list(arch.ops)).argmax(1) ==
+                     y[i : i + 512].to(self.device)).sum())
+                for i in range(0, len(y), 512)
+            )  # fmt: skip
+            scores.append(correct / len(y))
+        self.scores = scores
+        return cells[int(np.argmax(scores))]  # the most probable one among equal scores
+
+    def describe(self) -> dict:
+        return super().describe() | {"best_candidate_val_accuracy": round(max(self.scores), 4)}

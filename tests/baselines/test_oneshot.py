@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from baselines.oneshot import DrNas, Gdas
+from baselines.oneshot import DrNas, Gdas, Setn
 from tnasbench.benchmarks.images import load_images
 from tnasbench.runner import resolve, run_trial
 from tnasbench.space import Arch, nb201_space
@@ -67,7 +67,33 @@ def test_drnas_weights_stay_on_the_simplex():
     assert searcher.regulariser() > 0
 
 
-@pytest.mark.parametrize("cls", [Gdas, DrNas])
+def test_setn_trains_weights_on_uniform_single_paths_and_its_architecture_on_the_full_mixture():
+    searcher = _searcher(Setn)
+    draws = [searcher.weight_sample() for _ in range(200)]
+    for weights, indices in draws[:5]:
+        assert torch.equal(weights, torch.nn.functional.one_hot(torch.tensor(indices), 5).float())
+    counts = np.bincount([op for _, indices in draws for op in indices], minlength=5)
+    assert counts.min() > 0.15 * counts.sum()  # uniform over the 5 ops: each near 20% of 1,200 draws
+    weights, indices = searcher.sample()
+    assert indices is None and weights.requires_grad
+    torch.testing.assert_close(weights, searcher.alpha.softmax(dim=1))
+
+
+def test_setn_picks_the_best_scored_of_its_most_probable_cells():
+    searcher = Setn(epochs=1, batch=128, candidates=12)
+    chosen = searcher.search(load_images("digits"), 0, "cpu")
+    cells = searcher.candidate_cells()
+    log_p = searcher.alpha.detach().log_softmax(dim=1)
+    probability = [float(log_p[torch.arange(6), torch.tensor(c.ops)].sum()) for c in cells]
+    assert len(cells) == 12 and probability == sorted(probability, reverse=True)
+    assert all(p >= max(probability[-1:]) for p in probability)
+    best = max(searcher.scores)
+    assert chosen == cells[searcher.scores.index(best)] and searcher.describe()["best_candidate_val_accuracy"] == round(
+        best, 4
+    )
+
+
+@pytest.mark.parametrize("cls", [Gdas, DrNas, Setn])
 def test_search_derives_a_valid_cell_and_the_seed_reproduces_it(cls):
     first, again, other = _searcher(cls, 0), _searcher(cls, 0), _searcher(cls, 1)
     assert first.derive() in nb201_space().archs

@@ -25,6 +25,11 @@ class OneShotSearcher(ABC):
         self.params = params
 
     @classmethod
+    def check_space_params(cls, space: Any, params: dict[str, Any]) -> None:
+        """As ``Searcher.check_space_params``: the ``spaces`` check already covers what one-shot needs."""
+        return None
+
+    @classmethod
     def version_for(cls, params: dict[str, Any]) -> str:
         """The version in the keys of trials with ``params``: ``version``, unless modes change separately."""
         return cls.version
