@@ -1,8 +1,8 @@
-"""One-shot NAS on the NB201 supernet: GDAS (Dong & Yang, CVPR 2019), DrNAS (Chen et al., ICLR 2021) and
-SETN (Dong & Yang, ICCV 2019). Bi-level: supernet weights on the training split, architecture parameters
-on the validation split, alternating every minibatch. GDAS and DrNAS derive the argmax per edge; SETN
-scores its most probable cells with the shared weights. DrNAS's progressive learning (growing the
-supernet) is not implemented."""
+"""One-shot NAS on the NB201 supernet: GDAS (Dong & Yang, CVPR 2019), DrNAS (Chen et al., ICLR 2021),
+SETN (Dong & Yang, ICCV 2019) and PC-DARTS (Xu et al., ICLR 2020). Bi-level: supernet weights on the
+training split, architecture parameters on the validation split, alternating every minibatch (first-order).
+GDAS, DrNAS and PC-DARTS derive the argmax per edge; SETN scores its most probable cells with the shared
+weights. DrNAS's progressive learning (growing the supernet) is not implemented."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tnasbench.searchers.params import config_from_params
 from tnasbench.space import Arch, nb201_space
 from tnasbench.space.arch import NUM_EDGES, NUM_OPS
 from tnasbench.space.network import NetworkConfig
-from tnasbench.space.supernet import Supernet
+from tnasbench.space.supernet import Supernet, incoming_softmax
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,12 @@ class OneShotConfig:
     tau_min: float = 0.1
     reg_scale: float = 1e-3  # DrNAS: weight of KL(Dirichlet(β) || Dirichlet(1))
     candidates: int = 100  # SETN: the most probable cells scored with the shared weights at the end
+    partial_channels: int = 4  # PC-DARTS: 1/k of each edge's channels go through its ops (the paper: 4)
 
     def __post_init__(self) -> None:
-        if min(self.epochs, self.channels, self.cells_per_stage, self.batch, self.candidates) < 1:
-            raise ValueError("one-shot: epochs, channels, cells_per_stage, batch and candidates must be at least 1")
+        sizes = ("epochs", "channels", "cells_per_stage", "batch", "candidates", "partial_channels")
+        if min(getattr(self, name) for name in sizes) < 1:
+            raise ValueError(f"one-shot: {', '.join(sizes)} must be at least 1")
 
 
 class DifferentiableSearch(OneShotSearcher):
@@ -53,13 +55,13 @@ class DifferentiableSearch(OneShotSearcher):
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         net_config = NetworkConfig(config.channels, config.cells_per_stage, data.in_channels, data.num_classes)
-        self.supernet = Supernet(net_config).to(device)
+        self.supernet = self.build_supernet(net_config).to(device)
         self.alpha = nn.Parameter(1e-3 * torch.randn(NUM_EDGES, NUM_OPS, device=device))
         weights_opt = torch.optim.SGD(
             self.supernet.parameters(), config.lr, momentum=config.momentum, weight_decay=config.weight_decay
         )
         arch_opt = torch.optim.Adam(
-            [self.alpha], config.arch_lr, betas=(0.5, 0.999), weight_decay=config.arch_weight_decay
+            self.architecture(), config.arch_lr, betas=(0.5, 0.999), weight_decay=config.arch_weight_decay
         )
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(weights_opt, config.epochs)
         (train_x, train_y), (val_x, val_y) = data.train, data.val
@@ -74,7 +76,7 @@ class DifferentiableSearch(OneShotSearcher):
                 weights_opt.zero_grad()
                 weights, indices = self.weight_sample()
                 x, y = train_x[rows].to(device), train_y[rows].to(device)
-                loss(self.supernet(x, weights.detach(), indices), y).backward()
+                loss(self.supernet(x, weights, indices), y).backward()
                 nn.utils.clip_grad_norm_(self.supernet.parameters(), 5.0)
                 weights_opt.step()
                 arch_opt.zero_grad()
@@ -91,8 +93,16 @@ class DifferentiableSearch(OneShotSearcher):
         """Architecture weights ``[6, 5]`` for one forward pass, and the op index per edge if hard."""
 
     def weight_sample(self) -> tuple[torch.Tensor, list[int] | None]:
-        """The architecture weights the supernet's weight step trains under: ``sample()`` unless overridden."""
-        return self.sample()
+        """The (constant) architecture weights the supernet's weight step trains under: ``sample()`` detached."""
+        weights, indices = self.sample()
+        return weights.detach(), indices
+
+    def build_supernet(self, config: NetworkConfig) -> Supernet:
+        return Supernet(config)
+
+    def architecture(self) -> list[nn.Parameter]:
+        """What the architecture step trains."""
+        return [self.alpha]
 
     def regulariser(self) -> torch.Tensor:
         return self.alpha.new_zeros(())
@@ -179,3 +189,29 @@ class Setn(DifferentiableSearch):
 
     def describe(self) -> dict:
         return super().describe() | {"best_candidate_val_accuracy": round(max(self.scores), 4)}
+
+
+class PcDarts(DifferentiableSearch):
+    """PC-DARTS: DARTS's softmax mixture (first-order) on partial-channel edges (1/``partial_channels`` of the
+    channels through the ops, then a channel shuffle), with edge normalisation: each node weighs its incoming
+    edges by a softmax over learnable β, which steadies the op choice that partial channels make noisier.
+    Every NB201 edge stays in the cell (its topology is fixed), so the cell is the argmax of α per edge."""
+
+    name = "pc-darts"
+
+    def build_supernet(self, config: NetworkConfig) -> Supernet:
+        self.beta = nn.Parameter(1e-3 * torch.randn(NUM_EDGES))
+        return Supernet(config, partial_channels=self.config.partial_channels)
+
+    def architecture(self) -> list[nn.Parameter]:
+        return [self.alpha, self.beta]
+
+    def sample(self) -> tuple[tuple[torch.Tensor, torch.Tensor], None]:
+        return (self.alpha.softmax(dim=1), incoming_softmax(self.beta.to(self.alpha.device))), None
+
+    def weight_sample(self) -> tuple[tuple[torch.Tensor, torch.Tensor], None]:
+        (ops, edges), _ = self.sample()
+        return (ops.detach(), edges.detach()), None
+
+    def describe(self) -> dict:
+        return super().describe() | {"beta": [round(float(v), 4) for v in self.beta.detach().cpu()]}

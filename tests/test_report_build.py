@@ -52,7 +52,7 @@ def test_full_report_has_verdicts_tables_and_figures(store_path, tmp_path):
         assert re.search(rf"### {hypothesis}: (supported|not supported|inconclusive|cannot be shown)", report)
         assert "Rule (fixed before the data):" in report
     assert "The searchers saw the test metric (test@200)" in report.splitlines()[2]  # the suite searches test@200
-    assert "### H2: inconclusive" in report and "no trials of gdas, drnas" in report  # no one-shot runs here
+    assert "### H2: inconclusive" in report and "no trials of gdas, drnas, setn, pc-darts" in report  # none here
     assert "not in the store: botorch-ei" in report
     for name in ("regret_vs_evaluations", "regret_vs_cost", "rank_over_budget", "accuracy_vs_cost"):
         for suffix in (".png", ".svg"):

@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from baselines.oneshot import DrNas, Gdas, Setn
+from baselines.oneshot import DrNas, Gdas, PcDarts, Setn
 from tnasbench.benchmarks.images import load_images
 from tnasbench.runner import resolve, run_trial
 from tnasbench.space import Arch, nb201_space
 from tnasbench.space.network import NetworkConfig
-from tnasbench.space.supernet import MixedEdge, Supernet, extract_network
+from tnasbench.space.supernet import MixedEdge, PartialMixedEdge, Supernet, channel_shuffle, extract_network
 from tnasbench.suite import parse_suite
 
 CONFIG = NetworkConfig(channels=8, cells_per_stage=2, in_channels=1, num_classes=10)
-QUICK = {"epochs": 1, "batch": 128}
+QUICK = {"epochs": 1, "batch": 128, "candidates": 10}
 
 
 def test_supernet_with_one_hot_weights_equals_the_standalone_network():
@@ -93,7 +93,32 @@ def test_setn_picks_the_best_scored_of_its_most_probable_cells():
     )
 
 
-@pytest.mark.parametrize("cls", [Gdas, DrNas, Setn])
+def test_pc_darts_sends_a_quarter_of_the_channels_through_the_ops_and_shuffles_them():
+    edge = PartialMixedEdge(8, 4)
+    seen = []
+    for op in edge.mixed.ops:
+        op.register_forward_hook(lambda m, inp, out: seen.append(inp[0].shape[1]))
+    x = torch.randn(2, 8, 5, 5)
+    out = edge(x, torch.tensor([0.0, 1.0, 0.0, 0.0, 0.0]))  # all weight on skip: the op part passes unchanged
+    assert set(seen) == {2}
+    torch.testing.assert_close(out, channel_shuffle(x, 4))
+    assert torch.equal(channel_shuffle(x, 4)[:, [0, 1, 2, 3]], x[:, [0, 2, 4, 6]])  # each group's first channel
+
+
+def test_pc_darts_normalises_each_nodes_incoming_edges_and_trains_alpha_and_beta():
+    searcher = _searcher(PcDarts)
+    (ops, edges), indices = searcher.sample()
+    assert indices is None
+    torch.testing.assert_close(ops.sum(dim=1), torch.ones(6))
+    for into in ([0], [1, 2], [3, 4, 5]):  # NB201's edges into nodes 1, 2, 3
+        torch.testing.assert_close(edges[into].sum(), torch.tensor(1.0))
+    assert searcher.architecture() == [searcher.alpha, searcher.beta]
+    assert not torch.allclose(searcher.beta.detach(), torch.zeros(6), atol=1e-3)  # trained away from its start
+    with pytest.raises(ValueError, match="do not split into 3 equal parts"):
+        PartialMixedEdge(8, 3)
+
+
+@pytest.mark.parametrize("cls", [Gdas, DrNas, Setn, PcDarts])
 def test_search_derives_a_valid_cell_and_the_seed_reproduces_it(cls):
     first, again, other = _searcher(cls, 0), _searcher(cls, 0), _searcher(cls, 1)
     assert first.derive() in nb201_space().archs

@@ -42,16 +42,73 @@ class MixedCell(nn.Module):
         return nodes[3]
 
 
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """Interleave the channels of ``groups`` equal groups (ShuffleNet), so every channel is sampled in turn."""
+    batch, channels, height, width = x.shape
+    return (
+        x.view(batch, groups, channels // groups, height, width).transpose(1, 2).reshape(batch, channels, height, width)
+    )
+
+
+class PartialMixedEdge(nn.Module):
+    """PC-DARTS's partial-channel edge: 1/``k`` of the channels go through the weighted op mixture, the rest
+    pass unchanged, then the channels are shuffled so the next edge samples other ones."""
+
+    def __init__(self, channels: int, k: int) -> None:
+        super().__init__()
+        if channels % k:
+            raise ValueError(f"PC-DARTS: {channels} channels do not split into {k} equal parts: pick another k")
+        self.k = k
+        self.mixed = MixedEdge(channels // k)
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        part = x.shape[1] // self.k
+        return channel_shuffle(torch.cat([self.mixed(x[:, :part], weights), x[:, part:]], dim=1), self.k)
+
+
+class PartialMixedCell(nn.Module):
+    """A cell of partial-channel edges with PC-DARTS's edge normalisation: each node sums its incoming edges
+    weighted by a softmax over them (``edge_weights [6]``, normalised per node by the caller)."""
+
+    def __init__(self, channels: int, k: int) -> None:
+        super().__init__()
+        self.edges = nn.ModuleList(PartialMixedEdge(channels, k) for _ in range(NUM_EDGES))
+
+    def forward(self, x: torch.Tensor, weights: tuple[torch.Tensor, torch.Tensor], _: None = None) -> torch.Tensor:
+        op_weights, edge_weights = weights
+        nodes = [x]
+        for to_node in (1, 2, 3):
+            nodes.append(
+                sum(
+                    edge_weights[k] * self.edges[k](nodes[src], op_weights[k])
+                    for k, (src, dst) in enumerate(EDGES)
+                    if dst == to_node
+                )
+            )
+        return nodes[3]
+
+
+def incoming_softmax(beta: torch.Tensor) -> torch.Tensor:
+    """Edge weights ``[6]`` from ``beta [6]``: a softmax over the edges entering each node."""
+    weights = torch.empty_like(beta)
+    for to_node in (1, 2, 3):
+        into = [k for k, (_, dst) in enumerate(EDGES) if dst == to_node]
+        weights[into] = beta[into].softmax(dim=0)
+    return weights
+
+
 class Supernet(NB201Network):
-    """The NB201 macro skeleton with mixed cells; ``forward(x, weights [6, 5], indices)``."""
+    """The NB201 macro skeleton with mixed cells; ``forward(x, weights [6, 5], indices)``. With
+    ``partial_channels = k`` the cells are PC-DARTS's and ``weights`` is (op weights, edge weights)."""
 
-    def __init__(self, config: NetworkConfig) -> None:
-        super().__init__(None, config, cell_factory=MixedCell)
+    def __init__(self, config: NetworkConfig, partial_channels: int = 0) -> None:
+        cells = (lambda c: PartialMixedCell(c, partial_channels)) if partial_channels else MixedCell
+        super().__init__(None, config, cell_factory=cells)
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor, indices: list[int] | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, weights, indices: list[int] | None = None) -> torch.Tensor:
         h = self.stem(x)
         for layer in self.layers:
-            h = layer(h, weights, indices) if isinstance(layer, MixedCell) else layer(h)
+            h = layer(h, weights, indices) if isinstance(layer, (MixedCell, PartialMixedCell)) else layer(h)
         return self.classifier(self.head(h))
 
 
