@@ -25,6 +25,7 @@ SEARCHERS = {  # name -> (params, budget): budgets just past each model's initia
     "hebo": ({}, 11),  # its default initial design (10 random suggestions), then one from its model
     "tnas": (TNAS_FAST, 8),
     "tnas-onehot": (TNAS_FAST, 8),
+    "fsbo": (TNAS_FAST, 8),  # TNAS's configuration with FSBO's meta-training on the one-hot encoding
 }
 
 
@@ -60,3 +61,4 @@ TestHebo = _conformance("hebo")
 TestRgpe = _conformance("rgpe")
 TestTnas = _conformance("tnas")
 TestTnasOneHot = _conformance("tnas-onehot")
+TestFsbo = _conformance("fsbo")
