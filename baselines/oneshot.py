@@ -142,6 +142,10 @@ class DrNas(DifferentiableSearch):
     def sample(self) -> tuple[torch.Tensor, None]:
         return torch.distributions.Dirichlet(self.concentration()).rsample(), None
 
+    def describe(self) -> dict:
+        runs_instead = "one stage on the whole supernet (no partial channels growing, no op pruning between stages)"
+        return super().describe() | {"progressive_learning": f"not implemented: {runs_instead}"}
+
     def regulariser(self) -> torch.Tensor:
         posterior = torch.distributions.Dirichlet(self.concentration())
         prior = torch.distributions.Dirichlet(torch.ones_like(self.alpha))

@@ -65,6 +65,7 @@ def test_drnas_weights_stay_on_the_simplex():
         assert indices is None and (weights >= 0).all()
         torch.testing.assert_close(weights.sum(dim=1), torch.ones(6))
     assert searcher.regulariser() > 0
+    assert searcher.describe()["progressive_learning"].startswith("not implemented: one stage")
 
 
 def test_setn_trains_weights_on_uniform_single_paths_and_its_architecture_on_the_full_mixture():
