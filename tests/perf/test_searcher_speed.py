@@ -47,7 +47,11 @@ def test_ask_after_observations(benchmark, name, observations):
 
 
 @pytest.mark.parametrize("space_benchmark", ["nb201", "transnas101-micro", "nasbench-graph"])
-@pytest.mark.parametrize("name", sorted(set(SEARCHERS) - {"botorch-ei-stock"} | {"rgpe", "transfer-topk", "metad2a"}))
+# stock HEBO's step is its genetic search, the same on every space (measured 230x the floor on all three): its
+# NB201 figure above stands for them, and leaving it out keeps `tox -e bench` under 10 minutes
+@pytest.mark.parametrize(
+    "name", sorted(set(SEARCHERS) - {"botorch-ei-stock", "hebo"} | {"rgpe", "transfer-topk", "metad2a"})
+)
 def test_ask_at_100_observations_on_every_space(benchmark, name, space_benchmark):
     """One iteration at 100 observations on each space: the per-space cost of a step."""
     if searcher_name(name) == "hebo":
