@@ -178,6 +178,10 @@ def test_h2_compares_cost_and_accuracy_and_flips():
     assert "estimated + measured" in cheap_loses.reasons[0] and "unlike costs" in cheap_loses.reasons[0]
     assert "measured with measured" in h2(final(0.4 * 86400, "measured")).reasons[0]
     assert h2(final(1.0)[lambda f: f.searcher == "tnas"]).verdict == "inconclusive"
+    apart = final(0.4 * 86400, "measured").assign(runner=["host:1", "host:2"])
+    assert "timed by different runs" in h2(apart).reasons[0]
+    together = apart.assign(runner=["host:1", "host:1"])
+    assert "timed by different runs" not in h2(together).reasons[0]
 
 
 def test_latex_is_escaped_and_balanced():

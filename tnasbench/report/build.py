@@ -75,6 +75,7 @@ def trial_facts(trials: pd.DataFrame) -> pd.DataFrame:
             "meta_seconds": [float(i.get("meta_seconds", 0.0)) for i in info],
             "meta_cache_hit": [i.get("cache") == "hit" for i in info],
             "meta_key": [i.get("cache_key") for i in info],
+            "runner": trials["owner"].fillna("").astype(str) if "owner" in trials else "",
             "info": info,
         }
     )
@@ -294,7 +295,7 @@ def _with_search_cost(final: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
     """Final trials whose ``cost_seconds`` is the whole search cost: evaluations plus the searcher's compute."""
     columns = ["trial", "searcher_seconds", "setup_seconds", "ask_tell_seconds", "meta_seconds",
                "meta_amortised_seconds"]  # fmt: skip
-    final = final.merge(facts[columns], on="trial", how="left").fillna({c: 0.0 for c in columns[1:]})
+    final = final.merge(facts[[*columns, "runner"]], on="trial", how="left").fillna({c: 0.0 for c in columns[1:]})
     kind = final["cost_kind"].where(final["cost_kind"] == "measured", "estimated + measured")
     return final.assign(
         evaluation_seconds=final["cost_seconds"],

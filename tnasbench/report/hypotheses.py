@@ -142,7 +142,8 @@ def _group_line(name: str, group: tuple[str, ...], primary: pd.DataFrame) -> str
 def h2(final: pd.DataFrame) -> Verdict:
     """Search cost of TNAS vs one-shot methods per task (see ``H2_RULE``).
 
-    ``final``: one row per trial with dataset, searcher, accuracy, cost_seconds and cost_kind: "measured"
+    ``final``: one row per trial with dataset, searcher, accuracy, cost_seconds, cost_kind (and, where known,
+    the ``runner`` that timed it: wall clocks of different runs are flagged as such): "measured"
     (all of it wall clock: live training, a one-shot search, the searcher's own compute) or
     "estimated + measured" (the table's training times of the evaluated cells, plus the searcher's measured
     compute).
@@ -159,6 +160,7 @@ def h2(final: pd.DataFrame) -> Verdict:
         .agg(accuracy=("accuracy", "mean"), cost_seconds=("cost_seconds", "mean"))
         .reset_index()
     )
+    runners = final.groupby(["dataset", "searcher"])["runner"].agg(set) if "runner" in final else None
     reasons, verdicts = [], []
     for dataset, frame in table.groupby("dataset"):
         rows = frame.set_index("searcher")
@@ -170,6 +172,8 @@ def h2(final: pd.DataFrame) -> Verdict:
             ratio = ours["cost_seconds"] / theirs["cost_seconds"]
             verdicts.append(ratio <= COST_RATIO and ours["accuracy"] >= theirs["accuracy"])
             like = "measured with measured" if ours["cost_kind"] == theirs["cost_kind"] else "unlike costs"
+            if runners is not None and not runners[(dataset, TNAS)] & runners[(dataset, method)]:
+                like += ", timed by different runs (machine and load may differ)"
             reasons.append(
                 f"{dataset}: TNAS {ours['cost_kind']} {_hours(ours['cost_seconds'])} vs {method} "
                 f"{theirs['cost_kind']} {_hours(theirs['cost_seconds'])} (×{ratio:.3g}, {like}); "
