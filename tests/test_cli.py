@@ -40,7 +40,9 @@ def test_quickstart_spans_two_spaces_into_one_store_and_report(tmp_path, capsys)
         suites.append(str(tmp_path / name))
     store, out = tmp_path / "quickstart.sqlite", tmp_path / "report"
     assert main(["run", *suites, "--store", str(store), "--jobs", "2", "--report", str(out), "--quiet"]) == 0
-    assert "quickstart + quickstart-graph: 18 trials run" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "quickstart + quickstart-graph: 18 trials run" in printed
+    assert f"report: {out / 'index.html'} (open it in a browser" in printed  # the newcomer learns what to open
     text = (out / "report.md").read_text()
     for dataset in ("cifar10", "imagenet16-120", "cora", "computers"):
         assert f"| {dataset} | tnas | 1 | 12 |" in text

@@ -33,7 +33,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.report:
         from tnasbench.report import build_report
 
-        print(f"report: {build_report(store_path, args.report)}")
+        print(_opened(build_report(store_path, args.report)))
     return code
 
 
@@ -52,6 +52,11 @@ def _cmd_tabulate(args: argparse.Namespace) -> int:
         for path in export_tables(Store(store_path, readonly=True), specs, Path(args.out)):
             print(f"table: {path}")
     return code
+
+
+def _opened(markdown: Path) -> str:
+    """The line that says where a written report is: the page to open, and its Markdown twin."""
+    return f"report: {markdown.with_name('index.html')} (open it in a browser; Markdown: {markdown})"
 
 
 def _run(title: str, specs: list, store, args: argparse.Namespace, timeout: float) -> int:
@@ -104,7 +109,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     finished = stored.statuses()
     stored.close()
     reference = (args.label or args.searcher) if any(finished.get(s.key) == "done" for s in specs) else None
-    print(f"report: {build_report(args.store, args.out, reference)}")  # the new searcher is the reference
+    print(_opened(build_report(args.store, args.out, reference)))  # the new searcher is the reference
     return code
 
 
@@ -188,7 +193,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     for path in args.store:  # each must be a store before anything is read
         Store(path, readonly=True).close()
-    print(f"report: {build_report(list(args.store), args.out, args.reference, args.margin)}")
+    print(_opened(build_report(list(args.store), args.out, args.reference, args.margin)))
     return 0
 
 
