@@ -25,6 +25,20 @@ class TestTnas(SearcherConformance):
         return dict(FAST)
 
 
+class TestFsbo(SearcherConformance):
+    """FSBO as registered (TNAS's configuration: one-hot, FSBO meta-training, no φ) through the whole suite."""
+
+    budget = 8
+
+    @pytest.fixture
+    def searcher_name(self):
+        return "fsbo"
+
+    @pytest.fixture
+    def searcher_params(self):
+        return FAST | {"meta_steps": 20}
+
+
 def test_runs_without_the_target_table_and_never_reads_a_table(monkeypatch):
     context = build_context(conformance_spec("tnas", FAST, 0, 10, dataset="cifar100"))
     assert "cifar100" not in {t.dataset for t in context.meta_tables}
