@@ -55,7 +55,7 @@ class DifferentiableSearch(OneShotSearcher):
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         net_config = NetworkConfig(config.channels, config.cells_per_stage, data.in_channels, data.num_classes)
-        self.supernet = self.build_supernet(net_config).to(device)
+        self.supernet = self.build_supernet(net_config, device)
         self.alpha = nn.Parameter(1e-3 * torch.randn(NUM_EDGES, NUM_OPS, device=device))
         weights_opt = torch.optim.SGD(
             self.supernet.parameters(), config.lr, momentum=config.momentum, weight_decay=config.weight_decay
@@ -97,8 +97,8 @@ class DifferentiableSearch(OneShotSearcher):
         weights, indices = self.sample()
         return weights.detach(), indices
 
-    def build_supernet(self, config: NetworkConfig) -> Supernet:
-        return Supernet(config)
+    def build_supernet(self, config: NetworkConfig, device: str) -> Supernet:
+        return Supernet(config).to(device)
 
     def architecture(self) -> list[nn.Parameter]:
         """What the architecture step trains."""
@@ -203,15 +203,15 @@ class PcDarts(DifferentiableSearch):
 
     name = "pc-darts"
 
-    def build_supernet(self, config: NetworkConfig) -> Supernet:
-        self.beta = nn.Parameter(1e-3 * torch.randn(NUM_EDGES))
-        return Supernet(config, partial_channels=self.config.partial_channels)
+    def build_supernet(self, config: NetworkConfig, device: str) -> Supernet:
+        self.beta = nn.Parameter((1e-3 * torch.randn(NUM_EDGES)).to(device))  # drawn on the CPU: one stream anywhere
+        return Supernet(config, partial_channels=self.config.partial_channels).to(device)
 
     def architecture(self) -> list[nn.Parameter]:
         return [self.alpha, self.beta]
 
     def sample(self) -> tuple[tuple[torch.Tensor, torch.Tensor], None]:
-        return (self.alpha.softmax(dim=1), incoming_softmax(self.beta.to(self.alpha.device))), None
+        return (self.alpha.softmax(dim=1), incoming_softmax(self.beta)), None
 
     def weight_sample(self) -> tuple[tuple[torch.Tensor, torch.Tensor], None]:
         (ops, edges), _ = self.sample()

@@ -223,3 +223,14 @@ def test_a_paired_row_that_could_never_reach_alpha_says_so_instead_of_no_differe
     assert (pooled["outcome"] == "better").all()
     at_four_budgets = paired_comparison(at_budgets(wins, seeds=range(3), searchers=("tnas", "random-search")), "tnas")
     assert at_four_budgets["outcome"].str.startswith("cannot be significant").all()  # 16 x 2 / 512 > 0.05
+
+
+def test_a_row_holm_lets_through_is_never_called_hopeless_whatever_the_others_pair_counts():
+    from tnasbench.report.stats import holm
+
+    rows = [{"pairs": 30, "p": 1e-9, "difference": 1.0}] * 9 + [{"pairs": 7, "p": 2 / 128, "difference": 1.0}]
+    table = holm(pd.DataFrame(rows))
+    few = table.iloc[-1]
+    assert few["p_holm"] < 0.05 and few["outcome"] == "better"  # Holm multiplies the last-ranked p by 1, not 10
+    alone = holm(pd.DataFrame([{"pairs": 7, "p": 2 / 128, "difference": 1.0}] * 4))
+    assert alone["outcome"].str.startswith("cannot be significant (7 pairs, 4 tests)").all()  # 4 x 2/128 > 0.05

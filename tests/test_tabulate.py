@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from tnasbench.errors import TnasbenchError
 from tnasbench.searchers.sample import class_sample
 from tnasbench.space import nb201_space
 from tnasbench.store import Store
@@ -94,6 +95,7 @@ def test_a_killed_tabulate_resumes_and_retrains_nothing_it_finished(tmp_path, fr
         (('benchmark = "nb201-live"', 'benchmark = "nb201"'), "has none: use benchmark"),
         (('name = "tabulate-sample"\nparams = {sample_seed = 3}', 'name = "random-search"'), "runs only the tabulate"),
         (("seeds = [0]", "seeds = [0, 1]"), "one seed and one budget"),
+        (("{evaluations = 3}", "{evaluations = 7000}"), "6,466 isomorphism classes, so a recipe trains at most"),
     ],
 )
 def test_a_recipe_that_is_not_one_is_one_clear_line(tmp_path, change, message):
@@ -107,7 +109,12 @@ def test_a_recipe_that_is_not_one_is_one_clear_line(tmp_path, change, message):
     assert not (tmp_path / "results").exists() and not (tmp_path / "tables").exists()
 
 
-def test_a_file_that_is_not_a_table_is_refused(tmp_path):
+def test_a_file_that_is_not_a_table_is_one_clear_error(tmp_path):
     np.savez(tmp_path / "other.npz", x=np.arange(3))
-    with pytest.raises(Exception, match="not a tabulated table"):
-        read_table(tmp_path / "other.npz")
+    np.save(tmp_path / "array.npy", np.arange(3))
+    np.savez(tmp_path / "bad.npz", manifest=np.array("not json"))
+    np.savez(tmp_path / "list.npz", manifest=np.array("[1, 2]"))
+    (tmp_path / "text.npz").write_text("hello")
+    for name in ("other.npz", "array.npy", "bad.npz", "list.npz", "text.npz"):
+        with pytest.raises(TnasbenchError, match="is not a tabulated table"):
+            read_table(tmp_path / name)

@@ -42,6 +42,15 @@ def check_recipe(suite: Suite) -> None:
         raise TnasbenchError(f"{where}: a tabulate recipe runs only the {SEARCHER} searcher, not {', '.join(others)}")
     if len(suite.searchers) != 1 or len(suite.seeds) != 1 or len(suite.budgets) != 1:
         raise TnasbenchError(f"{where}: a tabulate recipe has one [[searchers]] entry, one seed and one budget")
+    from tnasbench.searchers.sample import class_sample
+    from tnasbench.space import get_space
+
+    classes = len(class_sample(get_space(benchmark_kind(suite.benchmark).space), 0))
+    if (suite.budgets[0].evaluations or 0) > classes:
+        raise TnasbenchError(
+            f"{where}: the space has {classes:,} isomorphism classes, so a recipe trains at most that many cells, "
+            f"not {suite.budgets[0].evaluations:,}"
+        )
     if suite.budgets[0].evaluations is None:
         raise TnasbenchError(f"{where}: a tabulate recipe's budget counts cells: budgets = [{{evaluations = N}}]")
 
@@ -93,8 +102,9 @@ def read_table(path: Path) -> tuple[dict[str, np.ndarray], dict]:
     try:
         with np.load(path) as npz:
             arrays = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError) as error:
-        raise TnasbenchError(f"{path} is not a tabulated table ({error})") from None
-    if "manifest" not in arrays or json.loads(str(arrays["manifest"])).get("format") != FORMAT:
-        raise TnasbenchError(f"{path} is not a tabulated table (no {FORMAT} manifest): tnasbench tabulate writes them")
-    return arrays, json.loads(str(arrays.pop("manifest")))
+        manifest = json.loads(str(arrays.pop("manifest")))
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise ValueError(f"no {FORMAT} manifest")
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+        raise TnasbenchError(f"{path} is not a tabulated table ({error}): tnasbench tabulate writes them") from None
+    return arrays, manifest

@@ -21,7 +21,8 @@ def test_one_shot_searches_run_on_the_device(device, cls):
     searcher = cls(epochs=1, batch=128, candidates=10)
     cell = searcher.search(load_images("digits"), 0, device)
     assert cell in nb201_space().archs
-    assert {p.device.type for p in searcher.supernet.parameters()} == {torch.device(device).type}
+    trained = [*searcher.supernet.parameters(), *searcher.architecture()]
+    assert {p.device.type for p in trained} == {torch.device(device).type}
 
 
 def test_tnas_fits_and_scores_every_cell_on_the_device(device):

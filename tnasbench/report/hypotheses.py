@@ -160,7 +160,9 @@ def h2(final: pd.DataFrame) -> Verdict:
         .agg(accuracy=("accuracy", "mean"), cost_seconds=("cost_seconds", "mean"))
         .reset_index()
     )
-    runners = final.groupby(["dataset", "searcher"])["runner"].agg(set) if "runner" in final else None
+    runners = None  # who timed each (dataset, searcher)'s trials; "" is unknown (older stores)
+    if "runner" in final:
+        runners = final.groupby(["dataset", "searcher"])["runner"].agg(lambda r: set(r) - {""})
     reasons, verdicts = [], []
     for dataset, frame in table.groupby("dataset"):
         rows = frame.set_index("searcher")
@@ -172,7 +174,8 @@ def h2(final: pd.DataFrame) -> Verdict:
             ratio = ours["cost_seconds"] / theirs["cost_seconds"]
             verdicts.append(ratio <= COST_RATIO and ours["accuracy"] >= theirs["accuracy"])
             like = "measured with measured" if ours["cost_kind"] == theirs["cost_kind"] else "unlike costs"
-            if runners is not None and not runners[(dataset, TNAS)] & runners[(dataset, method)]:
+            timed = (runners[(dataset, TNAS)], runners[(dataset, method)]) if runners is not None else (set(), set())
+            if all(timed) and not timed[0] & timed[1]:
                 like += ", timed by different runs (machine and load may differ)"
             reasons.append(
                 f"{dataset}: TNAS {ours['cost_kind']} {_hours(ours['cost_seconds'])} vs {method} "

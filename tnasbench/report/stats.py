@@ -161,9 +161,12 @@ def holm(table: pd.DataFrame, margin: float | None = None) -> pd.DataFrame:
     outcome = np.where(
         table["p_holm"] >= ALPHA, "no significant difference", np.where(table["difference"] > 0, "better", "worse")
     )
-    floors = np.array([smallest_holm_p(int(n), len(table)) for n in table["pairs"]])
+    # each row's smallest attainable Holm p: Holm over every row at its own floor (2 / 2^pairs, all differences
+    # one way); Holm's adjusted p rises with the raw one, so no outcome of the data gets a row below this
+    floors = multipletests([2.0 / 2.0 ** int(n) for n in table["pairs"]], alpha=ALPHA, method="holm")[1]
+    hopeless = (floors >= ALPHA) & (table["p_holm"].to_numpy() >= ALPHA)
     outcome = np.where(  # say when a row could not have been significant at all, whatever its differences
-        floors >= ALPHA, [f"cannot be significant ({n} pairs, {len(table)} tests)" for n in table["pairs"]], outcome
+        hopeless, [f"cannot be significant ({n} pairs, {len(table)} tests)" for n in table["pairs"]], outcome
     )
     if margin is not None:
         table["p_equivalent_holm"] = multipletests(table["p_equivalent"].fillna(1.0), alpha=ALPHA, method="holm")[1]

@@ -66,7 +66,7 @@ EMBEDDED_DIR = "datasets/nasbench201"
 def embedded_codes(keys: Sequence[str]) -> np.ndarray:
     """Base-5 codes of the embedded package's keys (6 digits each, digit k = op id of edge k), at once."""
     text = "".join(keys)
-    if len(text) != NUM_EDGES * len(keys) or not text.isdigit():
+    if not keys or any(len(key) != NUM_EDGES for key in keys) or not text.isdigit():
         raise ValueError("embedded NB201 keys must be 6 digits each")
     digits = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, NUM_EDGES).astype(np.int64) - ord("0")
     if digits.max() >= NUM_OPS:
