@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from tnasbench.benchmarks.images import ImageData
+from tnasbench.errors import TnasbenchError
 from tnasbench.searchers.oneshot import OneShotSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.space import Arch, nb201_space
@@ -202,6 +203,15 @@ class PcDarts(DifferentiableSearch):
     Every NB201 edge stays in the cell (its topology is fixed), so the cell is the argmax of α per edge."""
 
     name = "pc-darts"
+
+    @classmethod
+    def check_space_params(cls, space: object, params: dict) -> None:
+        config = config_from_params(OneShotConfig, params, cls.name)
+        if config.channels % config.partial_channels:  # every stage's width is a multiple of channels
+            raise TnasbenchError(
+                f"channels = {config.channels} does not split into partial_channels = {config.partial_channels} "
+                "equal parts: pick channels divisible by it"
+            )
 
     def build_supernet(self, config: NetworkConfig, device: str) -> Supernet:
         self.beta = nn.Parameter((1e-3 * torch.randn(NUM_EDGES)).to(device))  # drawn on the CPU: one stream anywhere

@@ -226,6 +226,11 @@ CASES = [  # (id, argv or a function of the folder giving it, message pattern, s
         ],
         "botorch-ei' on benchmark 'nasbench-graph': the nasbench-graph space has no path encoding",
     ),  # fmt: skip
+    (
+        "PC-DARTS channels not divisible",
+        lambda t: ["run", suite(t, SUITE.replace('"random-search"', '"pc-darts"\nparams = {channels = 6}'))],
+        "channels = 6 does not split into partial_channels = 4 equal parts",
+    ),
 ]
 
 
