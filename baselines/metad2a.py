@@ -259,10 +259,8 @@ class MetaD2A(ObservingSearcher):
         cells, self._replaced = nearest_cells(self._space, choices)
         with torch.no_grad():
             scores = self.predictor(*self._graphs.of(torch.as_tensor(cells)), TARGET).numpy()
-        order = cells[np.argsort(-scores, kind="stable")]
-        _, first = np.unique(self._space.canonical_ids[order], return_index=True)
         self._distinct = len(cells)
-        return order[np.sort(first)]
+        return self._space.one_per_class(cells[np.argsort(-scores, kind="stable")])
 
     def ask(self) -> Any:
         step = len(self.observed)

@@ -28,9 +28,7 @@ def transfer_ranking(space: SearchSpace, context: SearchContext) -> np.ndarray:
     if not context.meta_tables:
         raise ValueError("transfer-topk needs meta tables (other tasks' results) in the search context")
     scores = np.mean([(t.accuracies - t.accuracies.mean()) / t.accuracies.std() for t in context.meta_tables], axis=0)
-    order = np.argsort(-scores, kind="stable")
-    _, first = np.unique(space.canonical_ids[order], return_index=True)
-    return order[np.sort(first)]
+    return space.one_per_class(np.argsort(-scores, kind="stable"))
 
 
 class TransferTopK(ObservingSearcher):

@@ -24,9 +24,7 @@ class SampleConfig:
 
 def class_sample(space: SearchSpace, seed: int) -> np.ndarray:
     """One cell (the lowest index) of every isomorphism class of ``space``, in a seeded random order."""
-    ids = space.canonical_ids
-    _, first = np.unique(ids, return_index=True)
-    return np.random.default_rng(seed).permutation(np.sort(first))
+    return np.random.default_rng(seed).permutation(space.one_per_class(np.arange(len(space))))
 
 
 class TabulateSample(Searcher):

@@ -208,6 +208,12 @@ class SearchSpace(ABC):
         keys: dict[Hashable, int] = {}
         return np.array([keys.setdefault(self.canonical_key(c), len(keys)) for c in self.archs])
 
+    def one_per_class(self, order: np.ndarray) -> np.ndarray:
+        """The cells of ``order`` (indices) that come first of their isomorphism class, in that order."""
+        order = np.asarray(order)
+        _, first = np.unique(self.canonical_ids[order], return_index=True)
+        return order[np.sort(first)]
+
     def describe(self) -> str:
         dims = " x ".join(str(len(d.choices)) for d in self.dimensions)
         return f"{len(self):,} cells ({dims} choices), DAG of {len(self.dag(self.archs[0])[0])} nodes"
