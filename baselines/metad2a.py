@@ -217,8 +217,10 @@ class MetaD2A(ObservingSearcher):
         codes = TaskCodes(len(self._tasks), config.code, config.hidden, features)
         sizes = tuple(len(d.choices) for d in space.dimensions)
         self.generator = Generator(sizes, self._graphs.num_types, codes, config)
-        keep = max(1, math.ceil(config.top_fraction * len(space)))
-        tops = [np.argsort(-np.asarray(t.accuracies), kind="stable")[:keep] for t in context.meta_tables]
+        tops = []
+        for t in context.meta_tables:  # the top fraction of a table's cells (a partial table: of its own)
+            keep = max(1, math.ceil(config.top_fraction * len(t.accuracies)))
+            tops.append(t.indices()[np.argsort(-np.asarray(t.accuracies), kind="stable")[:keep]])
         choices = torch.as_tensor(space.choices_matrix)
 
         def loss(step: int) -> torch.Tensor:
@@ -239,11 +241,12 @@ class MetaD2A(ObservingSearcher):
             torch.as_tensor(_standardised(np.asarray(t.accuracies, dtype=np.float64)), dtype=torch.float32)
             for t in context.meta_tables
         ]
+        held = [torch.as_tensor(t.indices()) for t in context.meta_tables]
 
         def loss(step: int) -> torch.Tensor:
             task = step % len(targets)
-            cells = torch.as_tensor(rng.integers(len(self._space), size=config.batch))
-            return F.mse_loss(self.predictor(*self._graphs.of(cells), task), targets[task][cells])
+            rows = torch.as_tensor(rng.integers(len(targets[task]), size=config.batch))
+            return F.mse_loss(self.predictor(*self._graphs.of(held[task][rows]), task), targets[task][rows])
 
         self.predictor.train()
         last = _fit(loss, self.predictor.parameters(), config.predictor_steps, config.lr)

@@ -83,8 +83,10 @@ class Rgpe(ObservingSearcher):
         self._tasks = [t.dataset for t in context.meta_tables]
         self._base, self._base_mean, self._base_std = [], [], []
         for k, table in enumerate(context.meta_tables):
-            cells = self._rng.choice(len(space), size=min(self.config.base_points, len(space)), replace=False)
-            y = torch.as_tensor(np.asarray(table.accuracies)[cells], dtype=torch.float64)
+            held = table.indices()  # every cell, or a partial table's sample
+            rows = self._rng.choice(len(held), size=min(self.config.base_points, len(held)), replace=False)
+            cells = held[rows]
+            y = torch.as_tensor(np.asarray(table.accuracies)[rows], dtype=torch.float64)
             model = fit_gp(self._X[cells], y, seed + 1 + k).eval()
             mean, std = candidate_mean_std(model, self._X)
             self._base.append(model)

@@ -27,8 +27,13 @@ def transfer_ranking(space: SearchSpace, context: SearchContext) -> np.ndarray:
     isomorphism class (the first of each class in that order)."""
     if not context.meta_tables:
         raise ValueError("transfer-topk needs meta tables (other tasks' results) in the search context")
-    scores = np.mean([(t.accuracies - t.accuracies.mean()) / t.accuracies.std() for t in context.meta_tables], axis=0)
-    return space.one_per_class(np.argsort(-scores, kind="stable"))
+    total, count = np.zeros(len(space)), np.zeros(len(space))
+    for t in context.meta_tables:  # a partial table scores only its cells; cells no table holds are not ranked
+        total[t.indices()] += (t.accuracies - t.accuracies.mean()) / t.accuracies.std()
+        count[t.indices()] += 1
+    scored = np.flatnonzero(count)
+    scores = total[scored] / count[scored]
+    return space.one_per_class(scored[np.argsort(-scores, kind="stable")])
 
 
 class TransferTopK(ObservingSearcher):

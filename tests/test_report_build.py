@@ -54,6 +54,8 @@ def test_full_report_has_verdicts_tables_and_figures(store_path, tmp_path):
     assert "The searchers saw the test metric (test@200)" in report.splitlines()[2]  # the suite searches test@200
     assert "### H2: inconclusive" in report and "no trials of gdas, drnas, setn, pc-darts" in report  # none here
     assert "not in the store: botorch-ei" in report
+    assert "## Dataset encoder φ" in report  # tabular targets have no images: each TNAS trial says φ was off
+    assert "| tnas | cifar10 | off: no images of the target 'cifar10' (tabular benchmark) | 3 |" in report
     for name in ("regret_vs_evaluations", "regret_vs_cost", "rank_over_budget", "accuracy_vs_cost"):
         for suffix in (".png", ".svg"):
             assert (tmp_path / f"{name}{suffix}").stat().st_size > 1000, name

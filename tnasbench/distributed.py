@@ -13,7 +13,9 @@ from tnasbench.workers import worker_init
 
 def needs_gpu(spec: TrialSpec) -> bool:
     """Trials that train networks (one-shot searches, live benchmarks) and so want a GPU worker."""
-    return spec.benchmark == "nb201-live" or issubclass(get_searcher(spec.searcher), OneShotSearcher)
+    from tnasbench.benchmarks.kinds import is_live
+
+    return is_live(spec.benchmark) or issubclass(get_searcher(spec.searcher), OneShotSearcher)
 
 
 def dask_client(scheduler: str, shipped: dict[str, SearcherClass]):

@@ -302,12 +302,14 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         labels.add(label)
         searchers.append((item["name"], label, json.dumps(params, sort_keys=True)))
     live = raw.get("live", {})
-    if benchmark == "nb201-live":
+    from tnasbench.benchmarks.kinds import is_live
+
+    if is_live(benchmark):
         from tnasbench.benchmarks.live import TrainingConfig
 
         live = TrainingConfig.from_mapping(live, path).to_json()
     elif live:
-        raise _fail(path, "a [live] table only applies to benchmark = 'nb201-live'")
+        raise _fail(path, "a [live] table only applies to live benchmarks (nb201-live, nb201-live-tabulated)")
     else:
         live = "{}"
     return Suite(

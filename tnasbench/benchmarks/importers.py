@@ -52,8 +52,10 @@ def import_source(path: str | Path) -> dict[str, str]:
 def import_sources(paths: list[str | Path]) -> dict[str, str]:
     """Read and check every source first, then write them all: a bad one leaves the cache as it was.
 
-    NB201 tables (CSV, NASLib pickle, NATS-Bench) and TransNAS-Bench-101's zip are recognised by name."""
+    NB201 tables (CSV, NASLib pickle, NATS-Bench), TransNAS-Bench-101's zip and ``tnasbench tabulate``'s
+    ``.npz`` tables are recognised by name."""
     from tnasbench.benchmarks import transnas
+    from tnasbench.benchmarks.tabulated import check_table, import_tabulated
 
     zips = [Path(p) for p in paths if Path(p).suffix == ".zip"]
     for path in zips:
@@ -62,8 +64,14 @@ def import_sources(paths: list[str | Path]) -> dict[str, str]:
                 f"{path}: no such file (NASLib's {transnas.ZIP_NAME} ships in ../shared/data/transnas101/)"
             )
     tasks = [(transnas.read_zip(path), f"{path.name} (sha256 {transnas.ZIP_SHA256[:12]})") for path in zips]
-    read = [read_source(Path(path)) for path in paths if Path(path).suffix != ".zip"]
+    tabulated = [Path(p) for p in paths if Path(p).suffix == ".npz"]
+    manifests = [check_table(path)[1] for path in tabulated]
+    read = [read_source(Path(path)) for path in paths if Path(path).suffix not in (".zip", ".npz")]
     written = {}
+    for path, manifest in zip(tabulated, manifests, strict=True):
+        written[f"tabulated {manifest['space']}/{manifest['dataset']} ({len(np.load(path)['index'])} cells)"] = (
+            import_tabulated(path)
+        )
     for values, origin in tasks:
         transnas.import_zip(values, origin)
         written["transnas101-micro (7 tasks)"] = origin
@@ -216,6 +224,7 @@ def data_status() -> list[tuple[str, str, str, str]]:
     """(benchmark, dataset, metric, source) for every table column: where it came from, or the command that
     adds a missing one."""
     from tnasbench.benchmarks.graph import GRAPH_DATASETS, GRAPH_METRICS, graph_source
+    from tnasbench.benchmarks.tabulated import tabulated_status
     from tnasbench.benchmarks.transnas import transnas_status
 
     rows = []
@@ -231,4 +240,4 @@ def data_status() -> list[tuple[str, str, str, str]]:
     rows += [("transnas101-micro", *row) for row in transnas_status()]
     for dataset in GRAPH_DATASETS:
         rows += [("nasbench-graph", dataset, metric, graph_source(dataset)) for metric in GRAPH_METRICS]
-    return rows
+    return rows + tabulated_status()

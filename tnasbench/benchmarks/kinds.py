@@ -47,6 +47,12 @@ class BenchmarkKind:
     open_ended: tuple[str, ...] = ()
     noise_modes: tuple[str, ...] = ("mean",)
     has_cost: bool = True
+    live: bool = False  # trains networks: takes a [live] training config, measured cost, wants a GPU
+
+
+def is_live(benchmark: str) -> bool:
+    """Whether a suite's benchmark trains networks (the ``[live]`` table applies to it)."""
+    return benchmark_kind(benchmark).live
 
 
 def tabular_kind(
@@ -132,6 +138,20 @@ def _live_build(spec: TrialSpec) -> Benchmark:
     return LiveBenchmark(spec.dataset, TrainingConfig.from_json(spec.live), seed=spec.benchmark_seed)
 
 
+def _live_tabulated_build(spec: TrialSpec) -> Benchmark:
+    from tnasbench.benchmarks.live import LiveBenchmark, TrainingConfig
+    from tnasbench.benchmarks.tabulated import tabulated_signature
+
+    config, meta = TrainingConfig.from_json(spec.live), tabulated_signature("nb201", spec.dataset)
+    return LiveBenchmark(spec.dataset, config, spec.benchmark_seed, meta_signature=meta)
+
+
+def _tabulated_meta_tables(spec: TrialSpec) -> tuple[MetaTable, ...]:
+    from tnasbench.benchmarks.tabulated import tabulated_meta_tables
+
+    return tabulated_meta_tables("nb201", spec.dataset, spec.objective)
+
+
 def _live_images(spec: TrialSpec) -> Any:
     from tnasbench.benchmarks.live import image_sample
 
@@ -166,7 +186,14 @@ def _builtin() -> dict[str, BenchmarkKind]:
         BenchmarkKind(
             "nb201-live", "nb201", LIVE_DATASETS, LIVE_METRICS, _live_build, _nb201_meta_tables, lambda d: "test",
             "the NB201 network trained live on real images", images=_live_images,
-            open_ended=("torchvision/", "folder/"),
+            open_ended=("torchvision/", "folder/"), live=True,
+        ),
+        BenchmarkKind(
+            "nb201-live-tabulated", "nb201", LIVE_DATASETS, LIVE_METRICS, _live_tabulated_build,
+            _tabulated_meta_tables, lambda d: "test",
+            "the NB201 network trained live; transfer searchers see the other datasets' imported tabulated tables "
+            "(tnasbench tabulate, then data import) with their images", images=_live_images,
+            open_ended=("torchvision/", "folder/"), live=True,
         ),
         tabular_kind(
             "transnas101-micro", "transnas101-micro", tuple(TASKS), _transnas_columns, "val", "val",

@@ -22,8 +22,9 @@ from tnasbench.seeding import derive_seed
 from tnasbench.space import Arch
 from tnasbench.space.network import NB201Network, NetworkConfig
 
-LIVE_DATASETS = ("digits", "fashion-mnist")  # plus "torchvision/<Name>" for users who have the data
+LIVE_DATASETS = ("digits", "mnist", "fashion-mnist")  # plus "torchvision/<Name>" for users who have the data
 LIVE_METRICS = ("val", "test")
+LATER_FIELDS = ("max_eval_samples", "resolution")  # [live] keys added after runs were stored
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class TrainingConfig:
     batch_size: int = 64
     learning_rate: float = 0.05
     max_train_samples: int = 0  # 0 = all
+    max_eval_samples: int = 0  # validation and test images scored at most (0 = all)
+    resolution: int = 0  # images area-downsampled to resolution × resolution first (0 = native)
     device: str = "auto"  # auto = cuda when present, else cpu
     download: bool = False  # torchvision data sets only
     root: str = ""  # torchvision root; default $TNASBENCH_HOME/torchvision
@@ -47,10 +50,19 @@ class TrainingConfig:
             if key not in names:
                 raise TnasbenchError(f"{where}: unknown key {key!r} in [live] (allowed: {', '.join(names)})")
         config = cls(**values)
+        for key in ("max_train_samples", *LATER_FIELDS):
+            value = getattr(config, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise TnasbenchError(f"{where}: [live] {key} must be a whole number ≥ 0 (0 = all), got {value!r}")
         for key in ("epochs", "channels", "cells_per_stage", "batch_size"):
             value = getattr(config, key)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise TnasbenchError(f"{where}: [live] {key} must be a positive integer, got {value!r}")
+        if config.resolution % 4:
+            raise TnasbenchError(
+                f"{where}: [live] resolution must be a multiple of 4 (the network halves it twice), "
+                f"got {config.resolution}"
+            )
         if config.device not in ("auto", "cpu", "cuda"):
             raise TnasbenchError(f"{where}: [live] device must be auto, cpu or cuda, got {config.device!r}")
         return config
@@ -60,7 +72,12 @@ class TrainingConfig:
         return cls(**json.loads(text))
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        """Canonical JSON; fields added later are left out at their default, so older runs keep their keys."""
+        values = asdict(self)
+        for name in LATER_FIELDS:
+            if values[name] == 0:
+                values.pop(name)
+        return json.dumps(values, sort_keys=True)
 
     def resolved_device(self) -> str:
         if self.device == "auto":
@@ -100,13 +117,29 @@ def train_cell(arch: Arch, data: ImageData, config: TrainingConfig, seed: int) -
     if device == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    return {"val": _accuracy(model, data.val, device), "test": _accuracy(model, data.test, device), "seconds": seconds}
+    scored = config.max_eval_samples or None
+    return {
+        "val": _accuracy(model, data.val, device, scored),
+        "test": _accuracy(model, data.test, device, scored),
+        "seconds": seconds,
+    }
+
+
+def downsampled(data: ImageData, resolution: int) -> ImageData:
+    """``data`` with every split area-averaged to ``resolution`` × ``resolution`` (unchanged at 0 or native)."""
+    if not resolution or resolution >= data.train[0].shape[-1]:
+        return data
+
+    def shrink(split: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        return nn.functional.interpolate(split[0], size=(resolution, resolution), mode="area"), split[1]
+
+    return replace(data, train=shrink(data.train), val=shrink(data.val), test=shrink(data.test))
 
 
 @torch.no_grad()
-def _accuracy(model: nn.Module, split: tuple[torch.Tensor, torch.Tensor], device: str) -> float:
+def _accuracy(model: nn.Module, split: tuple[torch.Tensor, torch.Tensor], device: str, most: int | None) -> float:
     model.eval()
-    x, y = split
+    x, y = split[0][:most], split[1][:most]
     correct = sum(
         int((model(x[i : i + 1024].to(device)).argmax(1) == y[i : i + 1024].to(device)).sum())
         for i in range(0, len(y), 1024)
@@ -143,8 +176,14 @@ class LiveBenchmark:
     objective, report = "val", "test"
 
     def __init__(
-        self, dataset: str, config: TrainingConfig | None = None, seed: int = 0, cache: LiveCache | None = None
+        self,
+        dataset: str,
+        config: TrainingConfig | None = None,
+        seed: int = 0,
+        cache: LiveCache | None = None,
+        meta_signature: dict[str, str] | None = None,
     ) -> None:
+        """``meta_signature``: checksums of the meta tables transfer searchers see, part of the data signature."""
         if dataset not in LIVE_DATASETS and not dataset.startswith(("torchvision/", "folder/")):
             raise TnasbenchError(
                 f"unknown live dataset {dataset!r}: "
@@ -153,13 +192,14 @@ class LiveBenchmark:
         self.dataset, self.config, self.seed = dataset, config or TrainingConfig(), seed
         self.needs_gpu = self.config.device == "cuda"
         self._cache = cache
+        self._meta_signature = meta_signature or {}
         self._data: ImageData | None = None
 
     @property
     def data(self) -> ImageData:
         if self._data is None:
             root = self.config.root or str(data_home() / "torchvision")
-            self._data = load_images(self.dataset, root, self.config.download)
+            self._data = downsampled(load_images(self.dataset, root, self.config.download), self.config.resolution)
         return self._data
 
     def run_key(self, arch: Arch, config: TrainingConfig | None = None) -> str:
@@ -185,7 +225,7 @@ class LiveBenchmark:
         return Scale(100.0, 0.0, 100.0, 0.0, math.nan)
 
     def signature(self) -> dict[str, str]:
-        return {"dataset": self.dataset, "config": self.config.to_json()}
+        return {"dataset": self.dataset, "config": self.config.to_json(), **self._meta_signature}
 
 
 def image_sample(dataset: str, seed: int, per_class: int = 20) -> dict[int, np.ndarray]:

@@ -61,9 +61,7 @@ def trial_facts(trials: pd.DataFrame) -> pd.DataFrame:
     one-shot search, whether its evaluation cost is measured (real training, a timed search) or estimated,
     the task's scale, and the searcher's own measured compute (setup, ask/tell, meta-training)."""
     info = [json.loads(text) if isinstance(text, str) else {} for text in trials["searcher_info"]]
-    measured = [
-        i.get("cost_kind") == "measured" or b == "nb201-live" for i, b in zip(info, trials["benchmark"], strict=True)
-    ]
+    measured = [i.get("cost_kind") == "measured" or _is_live(b) for i, b in zip(info, trials["benchmark"], strict=True)]
     compute = [i.get("compute", {}) for i in info]
     facts = pd.DataFrame(
         {
@@ -87,6 +85,16 @@ def trial_facts(trials: pd.DataFrame) -> pd.DataFrame:
     sharing = facts.groupby("meta_key")["trial"].transform("size").where(facts["meta_key"].notna(), 1)
     facts["meta_amortised_seconds"] = facts["meta_seconds"] / sharing
     return facts
+
+
+def _is_live(benchmark: str) -> bool:
+    """Whether a stored trial's benchmark trains networks (a benchmark not installed here counts as not)."""
+    from tnasbench.benchmarks.kinds import is_live
+
+    try:
+        return is_live(benchmark)
+    except TnasbenchError:
+        return False
 
 
 def _status_lines(trials: pd.DataFrame) -> list[str]:
@@ -260,6 +268,7 @@ def build_report(
         markdown_table(files["final_regret.csv"]),
         "",
         *_one_shot_lines(one_shot, dict(zip(facts["trial"], facts["info"], strict=True))),
+        *_dataset_encoder_lines(trials, facts),
         *_paired_lines(paired, reference, margin),
         "## Ranks and critical differences",
         "",
@@ -330,6 +339,21 @@ def _one_shot_lines(one_shot: pd.DataFrame, info_of: dict[str, dict]) -> list[st
             f"{row.report_metric} {row.reported:.2f}, search {info['search_seconds']:.1f} s on {info['device']}"
         )
     return [*lines, ""]
+
+
+def _dataset_encoder_lines(trials: pd.DataFrame, facts: pd.DataFrame) -> list[str]:
+    """Whether each TNAS-family searcher's dataset encoder φ ran, per dataset (as its trials recorded it)."""
+    note_of = {trial: info.get("dataset_encoder") for trial, info in zip(facts["trial"], facts["info"], strict=True)}
+    rows = [
+        (r.label, r.dataset, note_of.get(r.key))
+        for r in trials[trials["status"] == "done"].itertuples()
+        if note_of.get(r.key)
+    ]
+    if not rows:
+        return []
+    table = pd.DataFrame(rows, columns=["searcher", "dataset", "dataset encoder φ"])
+    counted = table.value_counts().rename("trials").reset_index().sort_values(["searcher", "dataset"])
+    return ["## Dataset encoder φ (as each trial recorded it)", "", counted.to_markdown(index=False), ""]
 
 
 def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: float | None) -> list[str]:

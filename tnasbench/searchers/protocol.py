@@ -15,12 +15,19 @@ from tnasbench.space import SearchSpace
 
 @dataclass(frozen=True)
 class MetaTable:
-    """The objective of every cell on one *other* dataset or task (row i = cell index i), its images if known."""
+    """The objective on one *other* dataset or task, its images if known. ``accuracies[i]`` is cell
+    ``cells[i]``; a whole table (``cells`` None) holds every cell in index order, a partial one (a
+    harness-built table of a sample) only the cells it names."""
 
     dataset: str
     metric: str
     accuracies: np.ndarray
     images: Any = None
+    cells: np.ndarray | None = None
+
+    def indices(self) -> np.ndarray:
+        """The cell index of every entry of ``accuracies``."""
+        return np.arange(len(self.accuracies)) if self.cells is None else self.cells
 
 
 @dataclass(frozen=True)

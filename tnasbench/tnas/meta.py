@@ -27,29 +27,39 @@ from tnasbench.tnas.model import DeepKernelSurrogate
 
 @dataclass(frozen=True)
 class MetaTask:
-    """One meta-training dataset: standardised accuracies of every cell, image features if known."""
+    """One meta-training dataset: standardised accuracies, image features if known. ``targets[i]`` is
+    cell ``cells[i]``, or cell i when ``cells`` is None (a whole table)."""
 
     dataset: str
-    targets: torch.Tensor  # [cells] float64, zero mean and unit variance
+    targets: torch.Tensor  # [entries] float64, zero mean and unit variance
     features: torch.Tensor | None  # [classes, samples, width] for φ, or None
+    cells: torch.Tensor | None = None  # the cell of each entry of a partial table
 
     @classmethod
-    def from_accuracies(cls, dataset: str, accuracies: np.ndarray, features: torch.Tensor | None) -> MetaTask:
+    def from_accuracies(
+        cls, dataset: str, accuracies: np.ndarray, features: torch.Tensor | None, cells: np.ndarray | None = None
+    ) -> MetaTask:
         y = torch.as_tensor(accuracies, dtype=torch.float64)
-        return cls(dataset, (y - y.mean()) / y.std(), features)
+        return cls(dataset, (y - y.mean()) / y.std(), features, None if cells is None else torch.as_tensor(cells))
+
+    def cells_at(self, rows: torch.Tensor) -> torch.Tensor:
+        """The cell indices of entries ``rows``."""
+        return rows if self.cells is None else self.cells[rows]
 
     def checksum(self) -> str:
         digest = hashlib.sha256(self.dataset.encode() + self.targets.numpy().tobytes())
         if self.features is not None:
             digest.update(self.features.numpy().tobytes())
+        if self.cells is not None:
+            digest.update(self.cells.numpy().tobytes())
         return digest.hexdigest()[:16]
 
 
-def task_loss(model: DeepKernelSurrogate, graphs: CellGraphs, task: MetaTask, cells: torch.Tensor) -> torch.Tensor:
-    """The GP's negative marginal likelihood of ``task``'s accuracies on a minibatch of ``cells``."""
-    codes = model.arch_encoder(*graphs.of(cells))
+def task_loss(model: DeepKernelSurrogate, graphs: CellGraphs, task: MetaTask, rows: torch.Tensor) -> torch.Tensor:
+    """The GP's negative marginal likelihood of ``task``'s accuracies on a minibatch of its entries ``rows``."""
+    codes = model.arch_encoder(*graphs.of(task.cells_at(rows)))
     features = model.features(codes, model.data_code(task.features))
-    return model.nll(features, task.targets[cells])
+    return model.nll(features, task.targets[rows])
 
 
 def reptile_update(model: torch.nn.Module, start: dict[str, torch.Tensor], step_size: float) -> None:
@@ -94,8 +104,9 @@ def train_reptile(
 def validation_correlation(
     model: DeepKernelSurrogate, graphs: CellGraphs, task: MetaTask, context: torch.Tensor, held_out: torch.Tensor
 ) -> float:
-    """Pearson correlation between held-out accuracies and the GP's prediction from a context set."""
-    cells = torch.cat([context, held_out])
+    """Pearson correlation between held-out accuracies and the GP's prediction from a context set (entries
+    of the task)."""
+    cells = task.cells_at(torch.cat([context, held_out]))
     with torch.no_grad():
         codes = model.arch_encoder(*graphs.of(cells))
         features = model.features(codes, model.data_code(task.features))
@@ -108,7 +119,11 @@ def train_fsbo(
 ) -> dict[str, float]:
     """Adam on the pooled meta-data (one task per minibatch); keep the best checkpoint by validation Pearson."""
     rng = np.random.default_rng(config.meta_seed)
-    cells = len(tasks[0].targets)
+    if any(t.cells is not None and not torch.equal(t.cells, tasks[0].cells) for t in tasks) or any(
+        (t.cells is None) != (tasks[0].cells is None) for t in tasks
+    ):
+        raise ValueError("fsbo meta-training holds out the same cells of every task: its meta tables must share cells")
+    cells = len(tasks[0].targets)  # entries, the same cells in every task
     held_out = torch.as_tensor(rng.choice(cells, size=cells // 10, replace=False))
     train_cells = np.setdiff1d(np.arange(cells), held_out.numpy())
     optimizer = torch.optim.Adam(model.parameters(), lr=config.meta_lr)

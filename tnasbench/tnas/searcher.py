@@ -41,7 +41,7 @@ class Tnas(ObservingSearcher):
         self._data_note = _dataset_encoder_note(config, context)
         use_data = self._data_note == "on"
         tasks = [
-            MetaTask.from_accuracies(t.dataset, t.accuracies, image_features(t.images) if use_data else None)
+            MetaTask.from_accuracies(t.dataset, t.accuracies, image_features(t.images) if use_data else None, t.cells)
             for t in context.meta_tables
         ]
         if config.meta_training != "none" and not tasks:
@@ -88,10 +88,11 @@ class Tnas(ObservingSearcher):
         per_task = min(self.config.context_per_task, self.config.context_total // len(tasks), len(self._space))
         with torch.no_grad():
             for task in tasks:
-                cells = torch.as_tensor(self._rng.choice(len(self._space), per_task, replace=False))
+                entries = len(task.targets)
+                rows = torch.as_tensor(self._rng.choice(entries, min(per_task, entries), replace=False))
                 code = self.model.data_code(None if task.features is None else task.features.to(self._device))
-                xs.append(self.model.features(self._codes[cells], code))
-                ys.append(task.targets[cells].to(self._device))
+                xs.append(self.model.features(self._codes[task.cells_at(rows)], code))
+                ys.append(task.targets[rows].to(self._device))
             mean, _ = self.model.predict(torch.cat(xs), torch.cat(ys), self._embedded)
         return np.argsort(-mean.cpu().numpy(), kind="stable")
 
