@@ -186,3 +186,25 @@ def test_downsampling_shrinks_every_split_and_leaves_smaller_images_alone():
     small = downsampled(digits, 4)
     assert small.train[0].shape[-2:] == (4, 4) and small.test[0].shape[-2:] == (4, 4)
     assert np.isclose(float(small.train[0][0, 0, 0, 0]), float(digits.train[0][0, 0, :2, :2].mean()), atol=1e-6)
+
+
+def test_a_live_tabulated_suite_runs_tnas_with_the_dataset_encoder_on_and_stores_it(tmp_path, fresh_home):
+    from tnasbench.runner import run_suite
+    from tnasbench.store import Store
+    from tnasbench.suite import load_suite
+
+    rng = np.random.default_rng(4)
+    cells = rng.choice(len(SPACE), 30, replace=False)
+    for name in ("mnist", "fashion-mnist"):
+        write_table(tmp_path / f"{name}.npz", name, cells, rng.normal(90, 2, 30))
+    assert cli("data", "import", "mnist.npz", "fashion-mnist.npz", cwd=tmp_path).returncode == 0
+    (tmp_path / "phi.toml").write_text(
+        'name = "phi"\nbenchmark = "nb201-live-tabulated"\ndatasets = ["digits"]\nseeds = [0]\n'
+        "budgets = [{evaluations = 4}]\n[live]\nepochs = 1\nchannels = 4\n"
+        '[[searchers]]\nname = "tnas"\nparams = {meta_steps = 3, initial = 2, finetune_epochs = 2}\n'
+    )
+    store = Store(tmp_path / "phi.sqlite")
+    assert run_suite(load_suite(tmp_path / "phi.toml"), store, show_progress=False)["failed"] == 0
+    (info,) = [json.loads(text) for text in store.trials()["searcher_info"]]
+    assert info["dataset_encoder"] == "on" and sorted(info["meta_datasets"]) == ["fashion-mnist", "mnist"]
+    assert len(store.observations()) == 4
