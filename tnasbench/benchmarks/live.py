@@ -53,7 +53,7 @@ class TrainingConfig:
         for key in ("max_train_samples", *LATER_FIELDS):
             value = getattr(config, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise TnasbenchError(f"{where}: [live] {key} must be a whole number ≥ 0 (0 = all), got {value!r}")
+                raise TnasbenchError(f"{where}: [live] {key} must be a whole number ≥ 0 (0 = no limit), got {value!r}")
         for key in ("epochs", "channels", "cells_per_stage", "batch_size"):
             value = getattr(config, key)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
