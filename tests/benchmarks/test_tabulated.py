@@ -208,3 +208,11 @@ def test_a_live_tabulated_suite_runs_tnas_with_the_dataset_encoder_on_and_stores
     (info,) = [json.loads(text) for text in store.trials()["searcher_info"]]
     assert info["dataset_encoder"] == "on" and sorted(info["meta_datasets"]) == ["fashion-mnist", "mnist"]
     assert len(store.observations()) == 4
+
+
+def test_fsbo_meta_training_refuses_tables_on_different_cells():
+    context, cells, _ = partial_context()
+    first, second = context.meta_tables
+    mixed = SearchContext("target", "val", (first, MetaTable("b", "val", second.accuracies[:50], None, cells[:50])))
+    with pytest.raises(ValueError, match="must share cells"):
+        get_searcher("tnas-fsbo")(meta_steps=3, initial=3).setup(SPACE, mixed, seed=0)

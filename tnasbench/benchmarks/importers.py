@@ -64,14 +64,12 @@ def import_sources(paths: list[str | Path]) -> dict[str, str]:
                 f"{path}: no such file (NASLib's {transnas.ZIP_NAME} ships in ../shared/data/transnas101/)"
             )
     tasks = [(transnas.read_zip(path), f"{path.name} (sha256 {transnas.ZIP_SHA256[:12]})") for path in zips]
-    tabulated = [Path(p) for p in paths if Path(p).suffix == ".npz"]
-    manifests = [check_table(path)[1] for path in tabulated]
+    tabulated = [(Path(p), *check_table(Path(p))) for p in paths if Path(p).suffix == ".npz"]
     read = [read_source(Path(path)) for path in paths if Path(path).suffix not in (".zip", ".npz")]
     written = {}
-    for path, manifest in zip(tabulated, manifests, strict=True):
-        written[f"tabulated {manifest['space']}/{manifest['dataset']} ({len(np.load(path)['index'])} cells)"] = (
-            import_tabulated(path)
-        )
+    for path, arrays, manifest in tabulated:
+        name = f"tabulated {manifest['space']}/{manifest['dataset']} ({len(arrays['index'])} cells)"
+        written[name] = import_tabulated(path, manifest)
     for values, origin in tasks:
         transnas.import_zip(values, origin)
         written["transnas101-micro (7 tasks)"] = origin

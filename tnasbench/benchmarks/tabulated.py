@@ -7,7 +7,6 @@ table of its space, with the images attached to it (so TNAS's dataset encoder φ
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from functools import cache
 from pathlib import Path
@@ -40,9 +39,9 @@ def check_table(path: Path) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, manifest
 
 
-def import_tabulated(path: Path) -> str:
-    """Copy a checked table into the cache (replacing an earlier one of that dataset); returns its origin."""
-    _, manifest = check_table(path)
+def import_tabulated(path: Path, manifest: dict) -> str:
+    """Copy a table ``check_table`` passed (its manifest) into the cache, replacing an earlier one of that
+    dataset; returns its origin."""
     folder = tabulated_home(manifest["space"])
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{manifest['dataset'].replace('/', '-')}.npz"
@@ -67,7 +66,7 @@ def _tables_in(folder: Path) -> dict[str, tuple[dict[str, np.ndarray], dict, str
         if path.name.endswith(".partial.npz"):
             continue
         arrays, manifest = read_table(path)
-        found[manifest["dataset"]] = (arrays, manifest, hashlib.sha256(path.read_bytes()).hexdigest())
+        found[manifest["dataset"]] = (arrays, manifest, sha256_file(path))
     return found
 
 

@@ -119,9 +119,7 @@ def train_fsbo(
 ) -> dict[str, float]:
     """Adam on the pooled meta-data (one task per minibatch); keep the best checkpoint by validation Pearson."""
     rng = np.random.default_rng(config.meta_seed)
-    if any(t.cells is not None and not torch.equal(t.cells, tasks[0].cells) for t in tasks) or any(
-        (t.cells is None) != (tasks[0].cells is None) for t in tasks
-    ):
+    if len({None if t.cells is None else tuple(t.cells.tolist()) for t in tasks}) > 1:
         raise ValueError("fsbo meta-training holds out the same cells of every task: its meta tables must share cells")
     cells = len(tasks[0].targets)  # entries, the same cells in every task
     held_out = torch.as_tensor(rng.choice(cells, size=cells // 10, replace=False))
