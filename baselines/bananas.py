@@ -60,22 +60,28 @@ class EnsembleMLP(nn.Module):
         return h.squeeze(-1)
 
 
+def encoding_for(space: SearchSpace, wanted: str) -> str:
+    """The paper's path encoding; where a space defines no paths, its adjacency + ops encoding, or on a large
+    space (whose DAGs differ in size) its one-hot."""
+    if wanted != "path" or space.path_encoding(space.sample(np.random.default_rng(0))) is not None:
+        return wanted
+    return "adjacency" if space.enumerable else "onehot"
+
+
 class Bananas(ObservingSearcher):
     """Params: see ``BananasConfig``."""
 
     name = "bananas"
     params_type = BananasConfig
+    large_spaces = True
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(BananasConfig, self.params, self.name)
         self.start(space, seed)
         self._seed = seed
-        # the paper's path encoding; its adjacency + ops alternative where the space defines no paths
-        self._encoding = (
-            "adjacency" if self.config.encoding == "path" and space.path_matrix is None else self.config.encoding
-        )
-        matrix = space.encoding(self._encoding)
-        self._paths = torch.as_tensor(np.asarray(matrix), dtype=torch.float32)
+        self._encoding = encoding_for(space, self.config.encoding)
+        if not space.enumerable:
+            space.encode(self._encoding, [space.sample(np.random.default_rng(0))])  # refuses an encoding it lacks
 
     def describe(self) -> dict[str, str]:
         return {"encoding": self._encoding}
@@ -89,20 +95,21 @@ class Bananas(ObservingSearcher):
             score = mean + std
         else:  # independent Thompson sampling: one Gaussian draw per candidate
             score = mean + std * torch.as_tensor(self._rng.standard_normal(len(candidates)), dtype=mean.dtype)
-        return self._space.arch(candidates[int(torch.argmax(score))])
+        return self.cell(candidates[int(torch.argmax(score))])
 
     def _candidates(self) -> list[int]:
         """Unevaluated neighbours of the best cells so far (random cells if all are evaluated)."""
         candidates = sorted(self.mutations_of_best(self.config.parents))
         while not candidates:
-            candidates = [c for c in self._rng.choice(len(self._space), 100).tolist() if c not in self.observed]
+            candidates = sorted(self.random_ids(100, replace=True) - set(self.observed))
         return candidates
 
     def _predict(self, candidates: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Ensemble mean and spread at the candidates, after fitting on the observations (MAE, Adam)."""
         y = torch.tensor(self.accuracies, dtype=torch.float32)
         y = (y - y.mean()) / (y.std() + 1e-8)
-        x = self._paths[self.observed]
+        paths = self.encoded(self._encoding, torch.float32)
+        x = paths[self.observed]
         with torch.random.fork_rng():
             torch.manual_seed(self._seed * 1009 + len(self.observed))
             model = EnsembleMLP(self.config.ensemble, x.shape[1], self.config.layers, self.config.width)
@@ -112,5 +119,5 @@ class Bananas(ObservingSearcher):
             (model(x) - y).abs().mean().backward()
             optimizer.step()
         with torch.no_grad():
-            predictions = model(self._paths[candidates])
+            predictions = model(paths[candidates])
         return predictions.mean(0), predictions.std(0)

@@ -34,10 +34,12 @@ CHUNK = 4096  # candidates per acquisition call
 
 @dataclass(frozen=True)
 class BotorchConfig:
-    encoding: str = "onehot"  # "onehot" (NB201: 30-d), "path" (NB201: 84-d) or "adjacency" (+ one-hot node types)
+    encoding: str = "onehot"  # "onehot" (NB201: 30-d, MobileNetV3: OFA's 128-d), "path" (NB201: 84-d) or "adjacency"
     initial: int = 10  # random cells before the first fit
     fast: bool = True  # False: stock BoTorch (autograd fit, q=1 batch posteriors) for comparison
     beta: float = 2.0  # UCB exploration weight
+    pool_size: int = 10_000  # on a space too large to enumerate: random cells in the candidate pool
+    pool_parents: int = 10  # ... plus the mutations of this many best cells
 
     def __post_init__(self) -> None:
         if self.encoding not in ("onehot", "path", "adjacency"):
@@ -47,12 +49,14 @@ class BotorchConfig:
 
 
 class BotorchEI(ObservingSearcher):
-    """Params: ``encoding``, ``initial``, ``fast``, ``beta`` (UCB only)."""
+    """Params: ``encoding``, ``initial``, ``fast``, ``beta`` (UCB only), ``pool_size`` and ``pool_parents`` (large
+    spaces only)."""
 
     name = "botorch-ei"
     params_type = BotorchConfig
     version = "2"  # 2: fast fits start from the defaults like stock ones (1: from the previous fit)
     acquisition: ClassVar[str] = "logei"
+    large_spaces = True
 
     @classmethod
     def version_for(cls, params: dict) -> str:
@@ -60,44 +64,51 @@ class BotorchEI(ObservingSearcher):
 
     @classmethod
     def check_space_params(cls, space: SearchSpace, params: dict) -> None:
-        if params.get("encoding") == "path" and space.path_encoding(space.arch(0)) is None:
-            space.encoding("path")  # the space's own one-line refusal
+        encoding, cell = params.get("encoding", "onehot"), space.sample(np.random.default_rng(0))
+        if not space.enumerable:
+            space.encode(encoding, [cell])  # the space's own one-line refusal of an encoding it lacks
+        elif encoding == "path" and space.path_encoding(cell) is None:
+            space.encoding("path")
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(BotorchConfig, self.params, self.name)
-        self.start(space, seed)
+        self.start(space, seed, self.config.pool_size, self.config.pool_parents)
         self._seed = seed
-        matrix = space.encoding(self.config.encoding)
-        self._X = torch.as_tensor(np.asarray(matrix), dtype=torch.float64)
+
+    def describe(self) -> dict[str, Any]:
+        return self.pool_rule()
 
     def ask(self) -> Any:
         if len(self.observed) < self.config.initial:
             return self.random_unseen()
-        return self._space.arch(self._maximise())
+        return self.cell(self._maximise())
 
     def fit(self) -> SingleTaskGP:
         """The GP on the observations so far, hyper-parameters by marginal likelihood."""
         y = torch.tensor(self.accuracies, dtype=torch.float64)
-        return fit_gp(self._X[self.observed], y, self._seed + len(self.observed), self.config.fast)
+        x = self.encoded(self.config.encoding, torch.float64)[self.observed]
+        return fit_gp(x, y, self._seed + len(self.observed), self.config.fast)
 
     def _maximise(self) -> int:
+        ids = self.candidates()
+        x = self.encoded(self.config.encoding, torch.float64)[ids]
         model = self.fit()
-        scores = self.scores(model) if self.config.fast else self.stock_scores(model)
-        scores[self.observed] = -torch.inf
-        return int(torch.argmax(scores))
+        scores = self.scores(model, x) if self.config.fast else self.stock_scores(model, x)
+        scores[torch.as_tensor(np.isin(ids, self.observed))] = -torch.inf
+        return int(ids[int(torch.argmax(scores))])
 
-    def stock_scores(self, model: SingleTaskGP) -> torch.Tensor:
-        """BoTorch's own acquisition function over every cell (a batch of q=1 candidates)."""
+    def stock_scores(self, model: SingleTaskGP, x: torch.Tensor) -> torch.Tensor:
+        """BoTorch's own acquisition function at the candidates ``x`` (a batch of q=1 candidates)."""
         if self.acquisition == "ucb":
             acq = UpperConfidenceBound(model, beta=self.config.beta)
         else:
             acq = LogExpectedImprovement(model, best_f=max(self.accuracies))
         with torch.no_grad():
-            return torch.cat([acq(chunk.unsqueeze(1)) for chunk in self._X.split(CHUNK)])
+            return torch.cat([acq(chunk.unsqueeze(1)) for chunk in x.split(CHUNK)])
 
-    def scores(self, model: SingleTaskGP) -> torch.Tensor:
+    def scores(self, model: SingleTaskGP, x: torch.Tensor) -> torch.Tensor:
         """The same acquisition from one shared factorisation (argmax-equal to ``stock_scores``)."""
-        mean, std = candidate_mean_std(model, self._X)  # in the model's standardised units
+        mean, std = candidate_mean_std(model, x)  # in the model's standardised units
         if self.acquisition == "ucb":
             return mean + self.config.beta**0.5 * std
         transform = model.outcome_transform

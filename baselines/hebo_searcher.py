@@ -20,6 +20,7 @@ three model proposals averaged 35 against stock's 49). ``optimizer = "evolution"
 from __future__ import annotations
 
 import contextlib
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ import pandas as pd
 import torch
 
 from tnasbench.benchmarks.protocol import Result
+from tnasbench.errors import TnasbenchError
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext, Searcher
 from tnasbench.space import SearchSpace
@@ -106,6 +108,15 @@ class Hebo(Searcher):
 
     name = "hebo"
     params_type = HeboConfig
+    large_spaces = True  # stock HEBO searches the space's categorical dimensions; "finite" needs every cell
+
+    @classmethod
+    def check_space_params(cls, space: SearchSpace, params: dict) -> None:
+        if params.get("optimizer") == "finite" and not space.enumerable:
+            raise TnasbenchError(
+                f"hebo: optimizer = 'finite' scores every cell, and the {space.name} space is too large to "
+                "enumerate: use optimizer = 'evolution' (stock HEBO)"
+            )
 
     @classmethod
     def version_for(cls, params: dict) -> str:
@@ -123,23 +134,27 @@ class Hebo(Searcher):
         with _isolated_rng(seed):
             self._optimizer = hebo(design_space().parse(variables), rand_sample=self.config.initial, scramble_seed=seed)
         self._seed, self._steps = seed, 0
-        matrix = space.choices_matrix
-        self._cells = pd.DataFrame(
-            {name: np.asarray(choices, dtype=object)[matrix[:, k]] for k, (name, choices) in enumerate(self._columns())}
-        )
-        self._snapped = 0
-        self._unseen = np.ones(len(space), dtype=bool)
+        self._snapped = self._random_steps = 0
         self._space = space
+        self._unseen = np.ones(len(space), dtype=bool) if space.enumerable else None  # None: a large space
+        if self.config.optimizer == "finite":  # every cell as HEBO's data frame
+            matrix = space.choices_matrix
+            self._cells = pd.DataFrame(
+                {n: np.asarray(choices, dtype=object)[matrix[:, k]] for k, (n, choices) in enumerate(self._columns())}
+            )
 
     def ask(self) -> Any:
         self._steps += 1
         try:
+            printed = io.StringIO()  # HEBO prints, and falls back to random predictions, when its GP fit fails
             with _isolated_rng(self._seed * 100_003 + self._steps), self._acquisition_optimizer():
-                suggestion = self._optimizer.suggest(n_suggestions=1)
+                with contextlib.redirect_stdout(printed):
+                    suggestion = self._optimizer.suggest(n_suggestions=1)
+            self._random_steps += "random predictions" in printed.getvalue()
             choices = [c.index(suggestion[name].iloc[0]) for name, c in self._columns()]
         except Exception as error:  # HEBO's own failures get one clear line
             raise HeboFailed(f"HEBO failed to suggest at step {self._steps}: {type(error).__name__}: {error}") from None
-        arch = self._space.find(choices)
+        arch = self._space.find(choices)  # a large space canonicalises (a skipped layer's choices are moot)
         if arch is None:  # a combination the space does not hold (NAS-Bench-Graph keeps one cell per class)
             self._snapped += 1
             arch = self._space.arch(int(self._space.nearest(choices, allowed=self._unseen)[0]))  # nearest unseen
@@ -149,7 +164,7 @@ class Hebo(Searcher):
         return list(zip(self._names, self._choices, strict=True))
 
     def describe(self) -> dict[str, int]:
-        return {"suggestions_outside_space": self._snapped}
+        return {"suggestions_outside_space": self._snapped, "steps_on_random_predictions": self._random_steps}
 
     def _acquisition_optimizer(self):
         """HEBO's genetic optimiser, or the finite one over the cells not evaluated yet."""
@@ -161,7 +176,8 @@ class Hebo(Searcher):
         return _swapped(module, "EvolutionOpt", FiniteParetoOpt)
 
     def tell(self, arch: Any, result: Result) -> None:
-        self._unseen[self._space.index(arch)] = False
+        if self._unseen is not None:
+            self._unseen[self._space.index(arch)] = False
         if not np.isfinite(result.accuracy):  # HEBO would take it silently and degrade to random suggestions
             raise HeboFailed(f"HEBO cannot use the non-finite accuracy {result.accuracy} of {arch}: fix the benchmark")
         try:

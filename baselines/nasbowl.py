@@ -49,6 +49,7 @@ class Nasbowl(ObservingSearcher):
 
     name = "nasbowl"
     params_type = NasbowlConfig
+    large_spaces = True
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(NasbowlConfig, self.params, self.name)
@@ -62,19 +63,19 @@ class Nasbowl(ObservingSearcher):
         mean, std, best = self.posterior(candidates)
         z = (mean - best) / std
         ei = std * (norm.pdf(z) + z * norm.cdf(z))
-        return self._space.arch(candidates[int(np.argmax(ei))])
+        return self.cell(candidates[int(np.argmax(ei))])
 
     def _candidates(self) -> list[int]:
         """Mutations of the incumbents plus random cells, none evaluated yet."""
-        randoms = set(self._rng.choice(len(self._space), self.config.random_candidates, replace=False).tolist())
+        randoms = self.random_ids(self.config.random_candidates)
         return sorted(self.mutations_of_best(self.config.parents) | (randoms - set(self.observed)))
 
     def posterior(self, candidates: list[int]) -> tuple[np.ndarray, np.ndarray, float]:
         """Mean and std at the candidates and the incumbent, in standardised units, under the best (depth, noise)."""
         y = np.asarray(self.accuracies)
         y = (y - y.mean()) / (y.std() + 1e-12)
-        train = [cell_graph(self._space, self._space.arch(i)) for i in self.observed]
-        test = [cell_graph(self._space, self._space.arch(i)) for i in candidates]
+        train = [cell_graph(self._space, self.cell(i)) for i in self.observed]
+        test = [cell_graph(self._space, self.cell(i)) for i in candidates]
         fits = []
         for depth in self.config.depths:
             kernel = WeisfeilerLehman(n_iter=depth, normalize=True, base_graph_kernel=VertexHistogram)

@@ -24,6 +24,7 @@ class RegularizedEvolution(Searcher):
 
     name = "regularized-evolution"
     params_type = EvolutionParams
+    large_spaces = True
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self._population_size = int(self.params.get("population", 10))

@@ -7,7 +7,7 @@ import os
 import pytest
 
 os.environ["OMP_NUM_THREADS"] = "1"
-from tnasbench.testing import EPOCH12, NB201_DIR, TEST200, TRANSNAS_ZIP  # noqa: E402
+from tnasbench.testing import EPOCH12, NB201_DIR, OFA_PREDICTOR, TEST200, TRANSNAS_ZIP  # noqa: E402
 
 
 def pytest_configure(config):
@@ -29,6 +29,8 @@ def data_home(tmp_path_factory):
     import_source(EPOCH12)
     if TRANSNAS_ZIP.is_file():  # without it the TransNAS-Bench-101 tests are skipped with the import command
         import_source(TRANSNAS_ZIP)
+    if OFA_PREDICTOR.is_file():  # likewise the ofa-imagenet (MobileNetV3) tests
+        import_source(OFA_PREDICTOR)
     return home
 
 

@@ -431,7 +431,8 @@ def test_schema_1_store_is_migrated_in_place(tmp_path):
         )
     store = Store(path)
     assert {"searcher_info", "owner", "lease_until"} <= set(store.trials().columns)
-    assert store.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "3"
+    assert store.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "4"
+    assert "cell" in {row[1] for row in store.db.execute("PRAGMA table_info(observations)")}
 
 
 def test_a_trial_runs_single_threaded_whatever_the_callers_torch_threads():

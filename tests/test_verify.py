@@ -74,7 +74,7 @@ def test_a_run_superseded_by_one_on_newer_data_is_not_flagged(copy, capsys):
         store.db.execute(f"INSERT INTO trials VALUES ({','.join('?' * len(row))})", list(row.values()))
         store.db.execute(
             "INSERT INTO observations SELECT ?, step, arch, epochs, objective, reported, regret, cost_seconds, "
-            "wall_seconds FROM observations WHERE trial=?",
+            "wall_seconds, cell FROM observations WHERE trial=?",
             (older.key, newer_key),
         )
     killed = replace(older, signature="cell0=56.78")  # an even older run, killed before it finished

@@ -132,16 +132,18 @@ def _run_trial(spec: TrialSpec, guard: TrialGuard) -> TrialOutcome:
             # the incumbent is chosen on what the searcher saw, a higher fidelity always preferred
             if (result.epochs, result.accuracy) > best:
                 best, incumbent_reported = (result.epochs, result.accuracy), evaluation.reported
+            index, text = (space.index(arch), None) if space.enumerable else (-1, space.to_string(arch))
             outcome.observations.append(
                 Observation(
                     step,
-                    space.index(arch),
+                    index,
                     result.epochs,
                     result.accuracy,
                     evaluation.reported,
                     optimum - incumbent_reported,
                     evaluation.result.cost_seconds,
                     time.perf_counter() - start,
+                    text,
                 )
             )
         # the searcher's own compute (measured) and the task's scale, beside what the searcher says of itself

@@ -18,11 +18,12 @@ import pandas as pd
 from tnasbench.errors import TnasbenchError
 from tnasbench.suite import TrialSpec
 
-SCHEMA_VERSION = 3  # 2 added trials.searcher_info, 3 the claim (owner, lease_until); older stores migrate in place
+SCHEMA_VERSION = 4  # 2 added trials.searcher_info, 3 the claim (owner, lease_until), 4 observations.cell
 STATUSES = ("running", "done", "failed")
-MIGRATIONS = {  # from version N to N + 1
-    1: ["ALTER TABLE trials ADD COLUMN searcher_info TEXT"],
-    2: ["ALTER TABLE trials ADD COLUMN owner TEXT", "ALTER TABLE trials ADD COLUMN lease_until REAL"],
+MIGRATIONS = {  # from version N to N + 1: (table, column added)
+    1: [("trials", "searcher_info TEXT")],
+    2: [("trials", "owner TEXT"), ("trials", "lease_until REAL")],
+    3: [("observations", "cell TEXT")],
 }
 LEASE_SECONDS = 300.0  # a claim lapses this long after its runner's last heartbeat
 
@@ -37,20 +38,25 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE TABLE IF NOT EXISTS observations (
     trial TEXT NOT NULL, step INTEGER NOT NULL, arch INTEGER NOT NULL, epochs INTEGER NOT NULL, objective REAL NOT NULL,
     reported REAL NOT NULL, regret REAL NOT NULL, cost_seconds REAL NOT NULL, wall_seconds REAL NOT NULL,
-    PRIMARY KEY (trial, step));
+    cell TEXT, PRIMARY KEY (trial, step));
 """
 
 
 @dataclass(frozen=True)
 class Observation:
     step: int  # 1-based evaluation number
-    arch: int  # cell index
+    arch: int  # cell index (-1 on a space too large to enumerate: ``cell`` names it)
     epochs: int  # fidelity of the evaluation (training epochs)
     objective: float  # what the searcher saw
     reported: float  # the report metric of the same cell
     regret: float  # optimum of the report metric minus the incumbent's reported value
     cost_seconds: float
     wall_seconds: float
+    cell: str | None = None  # the cell in its space's notation, where it has no index
+
+
+def _row(key: str, o: Observation) -> tuple:
+    return (key, o.step, o.arch, o.epochs, o.objective, o.reported, o.regret, o.cost_seconds, o.wall_seconds, o.cell)
 
 
 class Store:
@@ -118,8 +124,10 @@ class Store:
             elif version < SCHEMA_VERSION:
                 self.db.executescript(SCHEMA)  # tables an old store may lack
                 for step in range(version, SCHEMA_VERSION):
-                    for statement in MIGRATIONS[step]:
-                        self.db.execute(statement)
+                    for table, column in MIGRATIONS[step]:
+                        present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+                        if column.split()[0] not in present:  # a table the old store lacked was made whole above
+                            self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
                 self.db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
 
     @contextlib.contextmanager
@@ -207,11 +215,8 @@ class Store:
     def add_observations(self, key: str, observations: list[Observation]) -> None:
         with self._writing():
             self.db.executemany(
-                "INSERT INTO observations VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (key, o.step, o.arch, o.epochs, o.objective, o.reported, o.regret, o.cost_seconds, o.wall_seconds)
-                    for o in observations
-                ],
+                "INSERT INTO observations VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [_row(key, o) for o in observations],
             )
 
     def finish_trial(self, key: str, error: str | None = None, info: dict[str, Any] | None = None) -> None:
@@ -236,11 +241,8 @@ class Store:
                 return False
             self.db.execute("DELETE FROM observations WHERE trial=?", (key,))
             self.db.executemany(
-                "INSERT INTO observations VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (key, o.step, o.arch, o.epochs, o.objective, o.reported, o.regret, o.cost_seconds, o.wall_seconds)
-                    for o in observations
-                ],
+                "INSERT INTO observations VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [_row(key, o) for o in observations],
             )
             self.db.execute(
                 "UPDATE trials SET status=?, error=?, finished=?, searcher_info=?, lease_until=NULL WHERE key=?",

@@ -266,7 +266,7 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
                     "budget evaluations",
                     evaluations,
                     int,
-                    len(get_space(kind.space)),
+                    get_space(kind.space).size,
                     " (the cells in the space)",
                 )
                 if evaluations is not None
@@ -309,7 +309,9 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
 
         live = TrainingConfig.from_mapping(live, path).to_json()
     elif live:
-        raise _fail(path, "a [live] table only applies to live benchmarks (nb201-live, nb201-live-tabulated)")
+        raise _fail(
+            path, "a [live] table only applies to live benchmarks (nb201-live, nb201-live-tabulated, mbv3-live)"
+        )
     else:
         live = "{}"
     return Suite(

@@ -45,7 +45,7 @@ class TestBotorchUCBPathEncoding(SearcherConformance):
 def test_batched_posterior_equals_botorchs():
     searcher, _ = searcher_with_observations("botorch-ei", {}, 30)
     model = searcher.fit()
-    x = searcher._X[:500]
+    x = searcher.encoded("onehot", torch.float64)[:500]
     mean, std = candidate_mean_std(model, x)
     with torch.no_grad():
         posterior = model.posterior(x.unsqueeze(1))  # BoTorch's q=1 batch, in the original units
@@ -58,12 +58,13 @@ def test_batched_posterior_equals_botorchs():
 def test_fast_scores_pick_the_same_cell_as_botorchs_logei():
     searcher, _ = searcher_with_observations("botorch-ei", {}, 30)
     model = searcher.fit()
-    stock = searcher.stock_scores(model)
+    x = searcher.encoded("onehot", torch.float64)
+    stock = searcher.stock_scores(model, x)
     with torch.no_grad():
-        direct = LogExpectedImprovement(model, best_f=max(searcher.accuracies))(searcher._X[:50, None])
+        direct = LogExpectedImprovement(model, best_f=max(searcher.accuracies))(x[:50, None])
     torch.testing.assert_close(stock[:50], direct)
     # LogEI in standardised units differs from the original units by log(scale), a constant
-    shifted = searcher.scores(model) + model.outcome_transform.stdvs.squeeze().log()
+    shifted = searcher.scores(model, x) + model.outcome_transform.stdvs.squeeze().log()
     torch.testing.assert_close(shifted, stock, rtol=1e-5, atol=1e-4)
     assert int(torch.argmax(shifted)) == int(torch.argmax(stock))
 
@@ -71,7 +72,8 @@ def test_fast_scores_pick_the_same_cell_as_botorchs_logei():
 def _model_on(observations: int, encoding: str = "onehot", **kwargs) -> ExactMarginalLogLikelihood:
     searcher, _ = searcher_with_observations("botorch-ei", {"encoding": encoding}, observations)
     y = torch.tensor(searcher.accuracies, dtype=torch.float64).unsqueeze(-1)
-    model = SingleTaskGP(searcher._X[searcher.observed], y, outcome_transform=Standardize(m=1), **kwargs)
+    x = searcher.encoded(encoding, torch.float64)[searcher.observed]
+    model = SingleTaskGP(x, y, outcome_transform=Standardize(m=1), **kwargs)
     return ExactMarginalLogLikelihood(model.likelihood, model)
 
 

@@ -44,6 +44,18 @@ GOALS = (
     Goal("test_ask_after_observations[tnas-100]", "TNAS step at 100 observations", 5, "× floor"),
     Goal("test_ask_after_observations[botorch-ei-100]", "BoTorch EI (fast) step at 100 observations", 10, "× floor"),
     Goal("test_ask_after_observations[botorch-ucb-100]", "BoTorch UCB (fast) step at 100 observations", 10, "× floor"),
+    Goal(
+        "test_ask_on_a_10000_candidate_pool[botorch-ei]",
+        "BoTorch EI step, 10,000-subnet pool (MobileNetV3)",
+        10,
+        "× floor",
+    ),
+    Goal(
+        "test_ask_on_a_10000_candidate_pool[tnas-nometa]",
+        "TNAS (no meta-training) step, 10,000-subnet pool",
+        5,
+        "× floor",
+    ),
     Goal("test_ask_after_observations[hebo-100]", "HEBO step at 100 observations", 0.5, "s"),
     Goal("test_ask_after_observations[hebo-finite-100]", "HEBO (finite optimiser) step at 100 observations", 0.5, "s"),
     Goal("test_runner_and_store_per_observation", "runner + store, cheap searchers", 10_000, "obs/s"),

@@ -13,7 +13,7 @@ from tnasbench.runner import make_benchmark
 from tnasbench.searchers import get_searcher
 from tnasbench.searchers.context import build_context
 from tnasbench.space import get_space, nb201_space
-from tnasbench.testing import TRANSNAS_ZIP, conformance_spec, searcher_with_observations
+from tnasbench.testing import OFA_PREDICTOR, TRANSNAS_ZIP, conformance_spec, searcher_with_observations
 
 # per-iteration cost does not depend on how long meta-training ran, so benchmarks train briefly
 SEARCHERS = {
@@ -63,6 +63,18 @@ def test_ask_at_100_observations_on_every_space(benchmark, name, space_benchmark
     searcher.ask()
     arch = benchmark.pedantic(searcher.ask, setup=tell_one_more, rounds=3, iterations=1)
     assert get_space(benchmark_kind(space_benchmark).space).contains(arch)
+
+
+@pytest.mark.parametrize("name", ["botorch-ei", "botorch-ucb", "tnas-nometa"])
+def test_ask_on_a_10000_candidate_pool(benchmark, name):
+    """A step at 100 observations on MobileNetV3 (ofa-imagenet, 1.5e20 subnets): the model scores a pool of
+    10,000 random subnets plus the mutations of the 10 best (~10,900 candidates, 128-d)."""
+    if not OFA_PREDICTOR.is_file():
+        pytest.skip(f"no OFA predictor at {OFA_PREDICTOR}")
+    searcher, tell_one_more = searcher_with_observations(name, SEARCHERS.get(name, {}), 100, "ofa-imagenet")
+    searcher.ask()  # draws the pool, as a run's first model step does
+    arch = benchmark.pedantic(searcher.ask, setup=tell_one_more, rounds=5, iterations=1)
+    assert get_space("mobilenetv3").contains(arch)
 
 
 def test_tnas_setup_with_cached_meta_training(benchmark):

@@ -3,7 +3,9 @@ and NAS-Bench-Graph as it does on NB201 (which the searchers' own test modules c
 
 import pytest
 
-from tnasbench.testing import TRANSNAS_ZIP, SearcherConformance
+from tnasbench.errors import TnasbenchError
+from tnasbench.searchers.registry import check_space
+from tnasbench.testing import OFA_PREDICTOR, TRANSNAS_ZIP, SearcherConformance
 
 OTHER_SPACES = [
     pytest.param(
@@ -12,6 +14,9 @@ OTHER_SPACES = [
     ),
     "nasbench-graph",
 ]
+OFA = pytest.param(  # the MobileNetV3 space: 1.5e20 subnets, searched through candidate pools
+    "ofa-imagenet", marks=pytest.mark.skipif(not OFA_PREDICTOR.is_file(), reason=f"no OFA predictor at {OFA_PREDICTOR}")
+)
 TNAS_FAST = {"arch_hidden": 32, "head": [32, 16], "meta_steps": 20, "batch": 64, "finetune_epochs": 10}
 SEARCHERS = {  # name -> (params, budget): budgets just past each model's initial design
     "random-search": ({}, 15),
@@ -25,8 +30,18 @@ SEARCHERS = {  # name -> (params, budget): budgets just past each model's initia
     "hebo": ({}, 11),  # its default initial design (10 random suggestions), then one from its model
     "tnas": (TNAS_FAST, 8),
     "tnas-onehot": (TNAS_FAST, 8),
+    "tnas-nometa": (TNAS_FAST, 8),
     "fsbo": (TNAS_FAST, 8),  # TNAS's configuration with FSBO's meta-training on the one-hot encoding
 }
+
+
+def _searches_large_spaces(name: str, params: dict) -> bool:
+    """Whether a suite would accept ``name`` on the MobileNetV3 space (else it refuses it in one line)."""
+    try:
+        check_space(name, "ofa-imagenet", params)
+    except TnasbenchError:
+        return False
+    return True
 
 
 def _conformance(name: str) -> type:
@@ -43,7 +58,7 @@ def _conformance(name: str) -> type:
         def searcher_params(self):
             return dict(params)
 
-        @pytest.fixture(params=OTHER_SPACES)
+        @pytest.fixture(params=OTHER_SPACES + ([OFA] if _searches_large_spaces(name, params) else []))
         def benchmark_name(self, request):
             return request.param
 
@@ -61,4 +76,5 @@ TestHebo = _conformance("hebo")
 TestRgpe = _conformance("rgpe")
 TestTnas = _conformance("tnas")
 TestTnasOneHot = _conformance("tnas-onehot")
+TestTnasNoMeta = _conformance("tnas-nometa")
 TestFsbo = _conformance("fsbo")

@@ -52,9 +52,9 @@ def import_source(path: str | Path) -> dict[str, str]:
 def import_sources(paths: list[str | Path]) -> dict[str, str]:
     """Read and check every source first, then write them all: a bad one leaves the cache as it was.
 
-    NB201 tables (CSV, NASLib pickle, NATS-Bench), TransNAS-Bench-101's zip and ``tnasbench tabulate``'s
-    ``.npz`` tables are recognised by name."""
-    from tnasbench.benchmarks import transnas
+    NB201 tables (CSV, NASLib pickle, NATS-Bench), TransNAS-Bench-101's zip, ``tnasbench tabulate``'s
+    ``.npz`` tables and OFA's ``acc_predictor.pth`` are recognised by name."""
+    from tnasbench.benchmarks import ofa, transnas
     from tnasbench.benchmarks.tabulated import check_table, import_tabulated
 
     zips = [Path(p) for p in paths if Path(p).suffix == ".zip"]
@@ -65,8 +65,13 @@ def import_sources(paths: list[str | Path]) -> dict[str, str]:
             )
     tasks = [(transnas.read_zip(path), f"{path.name} (sha256 {transnas.ZIP_SHA256[:12]})") for path in zips]
     tabulated = [(Path(p), *check_table(Path(p))) for p in paths if Path(p).suffix == ".npz"]
-    read = [read_source(Path(path)) for path in paths if Path(path).suffix not in (".zip", ".npz")]
+    predictors = [Path(p) for p in paths if Path(p).suffix == ".pth"]
+    for path in predictors:
+        ofa.read_predictor(path)
+    read = [read_source(Path(path)) for path in paths if Path(path).suffix not in (".zip", ".npz", ".pth")]
     written = {}
+    for path in predictors:
+        written["ofa-imagenet predictor"] = ofa.import_predictor(path)
     for path, arrays, manifest in tabulated:
         name = f"tabulated {manifest['space']}/{manifest['dataset']} ({len(arrays['index'])} cells)"
         written[name] = import_tabulated(path, manifest)
@@ -222,6 +227,7 @@ def data_status() -> list[tuple[str, str, str, str]]:
     """(benchmark, dataset, metric, source) for every table column: where it came from, or the command that
     adds a missing one."""
     from tnasbench.benchmarks.graph import GRAPH_DATASETS, GRAPH_METRICS, graph_source
+    from tnasbench.benchmarks.ofa import ofa_status
     from tnasbench.benchmarks.tabulated import tabulated_status
     from tnasbench.benchmarks.transnas import transnas_status
 
@@ -238,4 +244,5 @@ def data_status() -> list[tuple[str, str, str, str]]:
     rows += [("transnas101-micro", *row) for row in transnas_status()]
     for dataset in GRAPH_DATASETS:
         rows += [("nasbench-graph", dataset, metric, graph_source(dataset)) for metric in GRAPH_METRICS]
+    rows += [("ofa-imagenet", *row) for row in ofa_status()]
     return rows + tabulated_status()

@@ -1,7 +1,8 @@
 """The benchmarks a suite can name: each says its space, datasets (tasks), metrics, how to build it for
 a trial and what a transfer searcher may see (the other tasks' tables, never the target's).
 
-Built in: ``nb201``, ``nb201-live``, ``transnas101-micro``, ``nasbench-graph``. Outside packages add
+Built in: ``nb201``, ``nb201-live``, ``nb201-live-tabulated``, ``transnas101-micro``, ``nasbench-graph``,
+``ofa-imagenet`` (a surrogate of the MobileNetV3 space). Outside packages add
 one through the ``tnasbench.benchmarks`` entry-point group (a ``BenchmarkKind``), usually made with
 ``tabular_kind`` from a space and its tables; tests and notebooks use ``register_benchmark``.
 """
@@ -48,6 +49,7 @@ class BenchmarkKind:
     noise_modes: tuple[str, ...] = ("mean",)
     has_cost: bool = True
     live: bool = False  # trains networks: takes a [live] training config, measured cost, wants a GPU
+    surrogate: str = ""  # what a surrogate benchmark's numbers are (every report says it first); "" for real data
 
 
 def is_live(benchmark: str) -> bool:
@@ -146,6 +148,12 @@ def _live_tabulated_build(spec: TrialSpec) -> Benchmark:
     return LiveBenchmark(spec.dataset, config, spec.benchmark_seed, meta_signature=meta)
 
 
+def _mbv3_live_build(spec: TrialSpec) -> Benchmark:
+    from tnasbench.benchmarks.live import LiveBenchmark, TrainingConfig
+
+    return LiveBenchmark(spec.dataset, TrainingConfig.from_json(spec.live), spec.benchmark_seed, space="mobilenetv3")
+
+
 def _tabulated_meta_tables(spec: TrialSpec) -> tuple[MetaTable, ...]:
     from tnasbench.benchmarks.tabulated import tabulated_meta_tables
 
@@ -170,9 +178,17 @@ def _graph_columns(dataset: str) -> dict[str, np.ndarray]:
     return graph_columns(dataset)
 
 
+def _ofa_build(spec: TrialSpec) -> Benchmark:
+    from tnasbench.benchmarks.ofa import OfaImagenetBenchmark
+
+    return OfaImagenetBenchmark(spec.dataset)
+
+
 def _builtin() -> dict[str, BenchmarkKind]:
     from tnasbench.benchmarks.graph import GRAPH_DATASETS
     from tnasbench.benchmarks.live import LIVE_DATASETS, LIVE_METRICS
+    from tnasbench.benchmarks.ofa import DATASET as OFA_DATASET
+    from tnasbench.benchmarks.ofa import METRIC as OFA_METRIC
     from tnasbench.benchmarks.tables import DATASETS, METRICS
     from tnasbench.benchmarks.tabular import NOISE_MODES
     from tnasbench.benchmarks.transnas import TASKS
@@ -195,6 +211,13 @@ def _builtin() -> dict[str, BenchmarkKind]:
             "(tnasbench tabulate, then data import) with their images", images=_live_images,
             open_ended=("torchvision/", "folder/"), live=True,
         ),
+        BenchmarkKind(
+            "mbv3-live", "mobilenetv3", LIVE_DATASETS, LIVE_METRICS, _mbv3_live_build, lambda spec: (),
+            lambda d: "test",
+            "MobileNetV3 (OFA's space) subnets trained from scratch on real images at a declared [live] recipe "
+            "(width_multiplier, resolution, epochs)", images=_live_images, open_ended=("torchvision/", "folder/"),
+            live=True,
+        ),
         tabular_kind(
             "transnas101-micro", "transnas101-micro", tuple(TASKS), _transnas_columns, "val", "val",
             description="TransNAS-Bench-101 micro, 7 tasks, validation metric (import NASLib's zip)",
@@ -202,6 +225,17 @@ def _builtin() -> dict[str, BenchmarkKind]:
         tabular_kind(
             "nasbench-graph", "nasbench-graph", GRAPH_DATASETS, _graph_columns, "val", "test",
             description="NAS-Bench-Graph, 8 graph datasets (embedded): valid_perf searched, test perf reported",
+        ),
+        BenchmarkKind(
+            "ofa-imagenet", "mobilenetv3", (OFA_DATASET,), (OFA_METRIC,), _ofa_build, lambda spec: (),
+            lambda d: OFA_METRIC,
+            "SURROGATE: OFA's ImageNet accuracy predictor on the MobileNetV3 space (1.5e20 subnets; import "
+            "acc_predictor.pth); no network is trained", has_cost=False,
+            surrogate="every accuracy is the prediction of OFA's ImageNet accuracy predictor for a MobileNetV3 "
+            "subnet: no network was trained and evaluations cost nothing; regret is measured from the best "
+            "prediction a seeded reference search found (recorded at import), not a proven optimum. These numbers "
+            "cannot be compared with the paper's MobileNetV3 results (subnets fine-tuned from OFA's supernet on "
+            "CIFAR-10/100, Aircraft and Pets, which cannot be reproduced here)",
         ),
     ]  # fmt: skip
     return {kind.name: kind for kind in kinds}

@@ -1,4 +1,5 @@
-"""The live benchmark: train the NB201 network for a cell on real images (CPU or CUDA)."""
+"""The live benchmarks: train the network of a cell on real images (CPU or CUDA), NB201's cell network
+(``nb201-live``) or a MobileNetV3 subnet (``mbv3-live``)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from tnasbench.benchmarks.protocol import Evaluation, Result, Scale
 from tnasbench.benchmarks.tables import data_home
 from tnasbench.errors import TnasbenchError
 from tnasbench.seeding import derive_seed
-from tnasbench.space import Arch
 from tnasbench.space.network import NB201Network, NetworkConfig
 
 LIVE_DATASETS = ("digits", "mnist", "fashion-mnist")  # plus "torchvision/<Name>" for users who have the data
 LIVE_METRICS = ("val", "test")
-LATER_FIELDS = ("max_eval_samples", "resolution")  # [live] keys added after runs were stored
+LATER_FIELDS = ("max_eval_samples", "resolution", "width_multiplier")  # [live] keys added after runs were stored
+LIVE_SPACES = ("nb201", "mobilenetv3")
+FULL_RESOLUTION = 224  # a MobileNetV3 subnet's resolution choice r trains at r / 224 of [live] resolution
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class TrainingConfig:
     max_train_samples: int = 0  # 0 = all
     max_eval_samples: int = 0  # validation and test images scored at most (0 = all)
     resolution: int = 0  # images area-downsampled to resolution × resolution first (0 = native)
+    width_multiplier: float = 0.0  # MobileNetV3 subnets: every channel count × this (0 = 1.0, OFA's); NB201: unused
     device: str = "auto"  # auto = cuda when present, else cpu
     download: bool = False  # torchvision data sets only
     root: str = ""  # torchvision root; default $TNASBENCH_HOME/torchvision
@@ -50,7 +53,7 @@ class TrainingConfig:
             if key not in names:
                 raise TnasbenchError(f"{where}: unknown key {key!r} in [live] (allowed: {', '.join(names)})")
         config = cls(**values)
-        for key in ("max_train_samples", *LATER_FIELDS):
+        for key in ("max_train_samples", "max_eval_samples", "resolution"):
             value = getattr(config, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise TnasbenchError(f"{where}: [live] {key} must be a whole number ≥ 0 (0 = no limit), got {value!r}")
@@ -58,6 +61,11 @@ class TrainingConfig:
             value = getattr(config, key)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise TnasbenchError(f"{where}: [live] {key} must be a positive integer, got {value!r}")
+        width = config.width_multiplier
+        if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 <= width <= 4:
+            raise TnasbenchError(
+                f"{where}: [live] width_multiplier must be a number in (0, 4] (0 = 1.0), got {width!r}"
+            )
         if config.resolution % 4:
             raise TnasbenchError(
                 f"{where}: [live] resolution must be a multiple of 4 (the network halves it twice), "
@@ -87,13 +95,29 @@ class TrainingConfig:
         return self.device
 
 
-def train_cell(arch: Arch, data: ImageData, config: TrainingConfig, seed: int) -> dict[str, float]:
+def network_for(space: str, arch: Any, data: ImageData, config: TrainingConfig) -> tuple[nn.Module, ImageData]:
+    """The network of ``arch`` and the images it trains on: a MobileNetV3 subnet sees them resized to its
+    resolution choice r, as r / 224 of ``[live] resolution`` (else of the images' own size); NB201's network
+    sees them as they are."""
+    if space == "mobilenetv3":
+        from tnasbench.space.mbv3_network import MobileNetV3Subnet
+        from tnasbench.space.mobilenetv3 import mobilenetv3_space
+
+        base = config.resolution or data.train[0].shape[-1]
+        size = max(8, round(base * mobilenetv3_space().resolution(arch) / FULL_RESOLUTION))
+        model = MobileNetV3Subnet(arch, data.in_channels, data.num_classes, config.width_multiplier or 1.0)
+        return model, resized(data, size)
+    net_config = NetworkConfig(config.channels, config.cells_per_stage, data.in_channels, data.num_classes)
+    return NB201Network(arch, net_config), data
+
+
+def train_cell(arch: Any, data: ImageData, config: TrainingConfig, seed: int, space: str = "nb201") -> dict[str, float]:
     """Train from scratch with SGD + cosine schedule; returns val/test accuracy (%) and seconds."""
     device = config.resolved_device()
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    net_config = NetworkConfig(config.channels, config.cells_per_stage, data.in_channels, data.num_classes)
-    model = NB201Network(arch, net_config).to(device)
+    model, data = network_for(space, arch, data, config)
+    model = model.to(device)
     x, y = data.train
     if config.max_train_samples:
         x, y = x[: config.max_train_samples], y[: config.max_train_samples]
@@ -134,6 +158,17 @@ def downsampled(data: ImageData, resolution: int) -> ImageData:
         return nn.functional.interpolate(split[0], size=(resolution, resolution), mode="area"), split[1]
 
     return replace(data, train=shrink(data.train), val=shrink(data.val), test=shrink(data.test))
+
+
+def resized(data: ImageData, size: int) -> ImageData:
+    """``data`` with every split resized (bilinear, antialiased) to ``size`` × ``size``; unchanged at its own size."""
+    if size == data.train[0].shape[-1]:
+        return data
+
+    def resize(split: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        return nn.functional.interpolate(split[0], size=(size, size), mode="bilinear", antialias=True), split[1]
+
+    return replace(data, train=resize(data.train), val=resize(data.val), test=resize(data.test))
 
 
 @torch.no_grad()
@@ -182,14 +217,26 @@ class LiveBenchmark:
         seed: int = 0,
         cache: LiveCache | None = None,
         meta_signature: dict[str, str] | None = None,
+        space: str = "nb201",
     ) -> None:
-        """``meta_signature``: checksums of the meta tables transfer searchers see, part of the data signature."""
+        """``meta_signature``: checksums of the meta tables transfer searchers see, part of the data signature;
+        ``space``: whose networks are trained (``LIVE_SPACES``)."""
+        from tnasbench.space import get_space
+
         if dataset not in LIVE_DATASETS and not dataset.startswith(("torchvision/", "folder/")):
             raise TnasbenchError(
                 f"unknown live dataset {dataset!r}: "
                 f"choose {', '.join(LIVE_DATASETS)}, torchvision/<Name> or folder/<path>"
             )
         self.dataset, self.config, self.seed = dataset, config or TrainingConfig(), seed
+        if space not in LIVE_SPACES:
+            raise TnasbenchError(f"no live network for the {space} space (live spaces: {', '.join(LIVE_SPACES)})")
+        if space == "nb201" and self.config.width_multiplier:
+            raise TnasbenchError(
+                "[live] width_multiplier sizes MobileNetV3 subnets (mbv3-live); nb201-live sizes its network with "
+                "channels and cells_per_stage"
+            )
+        self.space, self._space = space, get_space(space)
         self.needs_gpu = self.config.device == "cuda"
         self._cache = cache
         self._meta_signature = meta_signature or {}
@@ -202,17 +249,21 @@ class LiveBenchmark:
             self._data = downsampled(load_images(self.dataset, root, self.config.download), self.config.resolution)
         return self._data
 
-    def run_key(self, arch: Arch, config: TrainingConfig | None = None) -> str:
-        return f"{self.dataset}|{(config or self.config).to_json()}|{self.seed}|{arch.canonical_key}"
+    def run_key(self, arch: Any, config: TrainingConfig | None = None) -> str:
+        """The cache key: (dataset, config, seed, the cell's class); a MobileNetV3 key names its space."""
+        cell = self._space.canonical_key(arch)
+        prefix = "" if self.space == "nb201" else f"{self.space}|"
+        return f"{prefix}{self.dataset}|{(config or self.config).to_json()}|{self.seed}|{cell}"
 
-    def evaluate(self, arch: Arch, epochs: int | None = None) -> Evaluation:
+    def evaluate(self, arch: Any, epochs: int | None = None) -> Evaluation:
         """Train for ``[live] epochs`` (or fewer, for a low-fidelity query)."""
         cache = self._cache = self._cache or LiveCache()
         config = replace(self.config, epochs=epochs) if epochs else self.config
         key = self.run_key(arch, config)
         run = cache.get(key)
         if run is None:
-            run = train_cell(arch, self.data, config, derive_seed(self.seed, arch.canonical_key))
+            seed = derive_seed(self.seed, self._space.canonical_key(arch))
+            run = train_cell(arch, self.data, config, seed, self.space)
             cache.put(key, run, config.resolved_device())
         return Evaluation(Result(run["val"], run["seconds"], "val", config.epochs), run["test"])
 
@@ -225,7 +276,8 @@ class LiveBenchmark:
         return Scale(100.0, 0.0, 100.0, 0.0, math.nan)
 
     def signature(self) -> dict[str, str]:
-        return {"dataset": self.dataset, "config": self.config.to_json(), **self._meta_signature}
+        space = {} if self.space == "nb201" else {"space": self.space}
+        return {"dataset": self.dataset, "config": self.config.to_json(), **space, **self._meta_signature}
 
 
 def image_sample(dataset: str, seed: int, per_class: int = 20) -> dict[int, np.ndarray]:

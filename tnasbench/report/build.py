@@ -97,6 +97,15 @@ def _is_live(benchmark: str) -> bool:
         return False
 
 
+def _surrogate_note(benchmark: str) -> str:
+    from tnasbench.benchmarks.kinds import benchmark_kind
+
+    try:
+        return benchmark_kind(benchmark).surrogate
+    except TnasbenchError:  # a plugin benchmark no longer installed
+        return ""
+
+
 def _status_lines(trials: pd.DataFrame) -> list[str]:
     counts = trials["status"].value_counts().to_dict() if len(trials) else {}
     superseded = counts.get("superseded", 0)
@@ -155,6 +164,10 @@ def build_report(
         lines += ["No finished trials yet: run `tnasbench run SUITE --store STORE`, then report again.", ""]
         return _write(out, lines, trials, [])
 
+    for benchmark in sorted(set(observations["benchmark"])):  # said first: no number below is a measurement
+        note = _surrogate_note(benchmark)
+        if note:
+            lines[1:1] = ["", f"**`{benchmark}` is a surrogate: {note}.**"]
     searched_test = sorted({m for m in observations["objective_metric"] if str(m).startswith("test")})
     if searched_test:  # said first: it changes what every number below means
         lines[1:1] = [

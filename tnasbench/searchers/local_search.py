@@ -20,6 +20,7 @@ class LocalSearch(Searcher):
 
     name = "local-search"
     params_type = FidelityParams
+    large_spaces = True
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self._space = space
@@ -53,5 +54,5 @@ class LocalSearch(Searcher):
     def _unseen_random(self) -> Any:
         while True:
             arch = self._space.sample(self._rng)
-            if arch not in self._seen or len(self._seen) >= len(self._space):
+            if arch not in self._seen or len(self._seen) >= self._space.size:
                 return arch

@@ -63,6 +63,7 @@ class Searcher(ABC):
     params_type: ClassVar[type | None] = None
     spaces: ClassVar[tuple[str, ...] | None] = None  # the spaces it can search (None: any); suites check it
     spaces_reason: ClassVar[str] = ""  # why only those, for the refusal
+    large_spaces: ClassVar[bool] = False  # searches spaces too large to enumerate (``space.enumerable`` False)
 
     def __init__(self, **params: Any) -> None:
         self.params = params

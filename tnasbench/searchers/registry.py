@@ -109,7 +109,13 @@ def check_space(name: str, benchmark: str, params: dict[str, Any] | None = None)
             f"searcher {name!r} runs on the {', '.join(cls.spaces)} space only ({cls.spaces_reason}), "
             f"not on benchmark {benchmark!r}'s {space} space"
         )
+    found = get_space(space)
+    if not found.enumerable and not cls.large_spaces:
+        raise TnasbenchError(
+            f"searcher {name!r} needs a space it can enumerate, and benchmark {benchmark!r}'s {space} space holds "
+            f"{found.size:.1e} cells: choose a searcher that scores a candidate pool (`tnasbench list searchers`)"
+        )
     try:
-        cls.check_space_params(get_space(space), params or {})
+        cls.check_space_params(found, params or {})
     except TnasbenchError as error:
         raise TnasbenchError(f"searcher {name!r} on benchmark {benchmark!r}: {error}") from None

@@ -53,6 +53,7 @@ class SearchSpace(ABC):
     dimensions: tuple[Dimension, ...]
     node_types: tuple[str, ...]  # the DAG's node-type names
     fixed_topology: ClassVar[bool] = True  # every cell has the same DAG edges (only node types differ)
+    enumerable: ClassVar[bool] = True  # False: too large to list (``LargeSpace``); searchers score a pool
 
     def __init__(self, cells: Sequence[Hashable]) -> None:
         self.archs: tuple[Any, ...] = tuple(cells)
@@ -93,6 +94,11 @@ class SearchSpace(ABC):
 
     # --- membership and indices ------------------------------------------------
     def __len__(self) -> int:
+        return len(self.archs)
+
+    @property
+    def size(self) -> int:
+        """How many cells the space holds (for a large space, more than any list could)."""
         return len(self.archs)
 
     def arch(self, index: int) -> Any:
@@ -201,6 +207,10 @@ class SearchSpace(ABC):
                 )
             return self.path_matrix
         raise TnasbenchError(f"unknown encoding {name!r}: choose onehot, path or adjacency")
+
+    def encode(self, name: str, cells: Sequence[Any]) -> np.ndarray:
+        """The ``name`` encoding of just these cells (rows in their order)."""
+        return self.encoding(name)[[self.index(c) for c in cells]]
 
     @cached_property
     def canonical_ids(self) -> np.ndarray:

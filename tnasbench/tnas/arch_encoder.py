@@ -42,6 +42,26 @@ def cell_graphs(space: SearchSpace) -> CellGraphs:
     return CellGraphs(all_types, adjacency[0] if space.fixed_topology else adjacency, len(space.node_types))
 
 
+def encode_dags(encoder: nn.Module, space: SearchSpace, cells: list) -> torch.Tensor:
+    """Codes ``[len(cells), latent]`` of cells whose DAGs may differ in size (a large space's chains): the
+    encoder runs once per node count, on one shared adjacency where the group's edges agree."""
+    dags = [space.dag(c) for c in cells]
+    weight = next(encoder.parameters())
+    codes = weight.new_zeros(len(cells), encoder.latent)
+    groups: dict[int, list[int]] = {}
+    for k, (types, _) in enumerate(dags):
+        groups.setdefault(len(types), []).append(k)
+    for nodes, members in groups.items():
+        types = torch.tensor([dags[k][0] for k in members], dtype=torch.long, device=weight.device)
+        adjacency = torch.zeros(len(members), nodes, nodes, dtype=torch.bool, device=weight.device)
+        for row, k in enumerate(members):
+            for u, v in dags[k][1]:
+                adjacency[row, u, v] = True
+        shared = bool((adjacency == adjacency[0]).all())
+        codes[members] = encoder(types, adjacency[0] if shared else adjacency)
+    return codes
+
+
 class _GatedMessage(nn.Module):
     """D-VAE's message of a node to its successors: sigmoid(g(h_u)) * m(h_u); a node's input is the sum."""
 

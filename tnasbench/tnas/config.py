@@ -47,6 +47,8 @@ class TnasConfig:
     initial: int = 5
     context_per_task: int = 256  # meta-training cells the model conditions on to rank the initial design,
     context_total: int = 1024  # ... at most this many over all meta tasks (binds beyond 4 tasks: 7 get 146 each)
+    pool_size: int = 10_000  # on a space too large to enumerate: random cells in the candidate pool
+    pool_parents: int = 10  # ... plus the mutations of this many best cells
 
     def __post_init__(self) -> None:
         for name, allowed in (

@@ -149,6 +149,12 @@ def encode_cells(model: DeepKernelSurrogate, graphs: CellGraphs) -> torch.Tensor
         return model.arch_encoder(graphs.types, graphs.adjacency)
 
 
+def untrained(config: TnasConfig, use_data: bool, num_types: int) -> DeepKernelSurrogate:
+    """The surrogate as meta-training would start it (seeded by ``meta_seed``), for a space with no tables."""
+    torch.manual_seed(config.meta_seed)
+    return DeepKernelSurrogate(config, use_data, num_types=num_types)
+
+
 def meta_trained(
     config: TnasConfig, use_data: bool, graphs: CellGraphs, tasks: list[MetaTask], progress: bool = False
 ) -> tuple[DeepKernelSurrogate, torch.Tensor, dict]:

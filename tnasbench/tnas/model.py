@@ -35,10 +35,15 @@ def _mlp(widths: list[int]) -> nn.Sequential:
 class DeepKernelSurrogate(nn.Module):
     """All of w: encoders ψ and φ, head ξ and the GP's hyper-parameters (GP part in float64)."""
 
-    def __init__(self, config: TnasConfig, use_data: bool, graphs: CellGraphs | None = None) -> None:
-        """``graphs``: the space's cells (node types and edges size the encoder); NB201's when None."""
+    def __init__(
+        self, config: TnasConfig, use_data: bool, graphs: CellGraphs | None = None, num_types: int | None = None
+    ) -> None:
+        """``graphs``: the space's cells (node types and edges size the encoder); without them ``num_types`` node
+        types (a space too large to list), else NB201's."""
         super().__init__()
-        num_types = graphs.num_types if graphs is not None else len(DAG_NODE_TYPES)
+        if graphs is not None:
+            num_types = graphs.num_types
+        num_types = num_types or len(DAG_NODE_TYPES)
         if config.arch_encoder == "gru":
             self.arch_encoder = DagGruEncoder(config.arch_hidden, config.arch_latent, num_types)
         else:

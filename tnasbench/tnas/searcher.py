@@ -8,15 +8,16 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from tnasbench.errors import TnasbenchError
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
 from tnasbench.seeding import derive_seed
 from tnasbench.space import SearchSpace
-from tnasbench.tnas.arch_encoder import cell_graphs
+from tnasbench.tnas.arch_encoder import cell_graphs, encode_dags
 from tnasbench.tnas.config import TnasConfig
 from tnasbench.tnas.dataset_encoder import image_features
-from tnasbench.tnas.meta import MetaTask, meta_trained
+from tnasbench.tnas.meta import MetaTask, meta_trained, untrained
 
 
 class Tnas(ObservingSearcher):
@@ -30,13 +31,25 @@ class Tnas(ObservingSearcher):
     params_type = TnasConfig  # unknown or mistyped params are refused when a suite loads
     version = "3"  # 2: meta-training follows the trial seed (1 shared meta_seed 0); 3: closed-form NLL gradient
     variant_defaults: ClassVar[dict[str, Any]] = {}
+    large_spaces = True  # without meta-training (tnas-nometa), on the GRU encoder: see check_space_params
+
+    @classmethod
+    def check_space_params(cls, space: SearchSpace, params: dict) -> None:
+        if space.enumerable:
+            return
+        config = config_from_params(TnasConfig, cls.variant_defaults | params, cls.name)
+        if config.meta_training != "none" or config.arch_encoder != "gru":
+            raise TnasbenchError(
+                f"{cls.name} meta-trains on tables of the space's cells (or encodes them one-hot), and the "
+                f"{space.name} space has no tables here: use tnas-nometa (the GRU encoder, no meta-training)"
+            )
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         config = config_from_params(TnasConfig, self.variant_defaults | self.params, self.name)
         if config.meta_seed is None:  # each replicate meta-trains from its own seed; the cache shares equal ones
             config = dataclasses.replace(config, meta_seed=derive_seed(seed, "meta-training"))
         self.config = config
-        self.start(space, seed)
+        self.start(space, seed, config.pool_size, config.pool_parents)
         self._device = torch.device(context.device)
         self._data_note = _dataset_encoder_note(config, context)
         use_data = self._data_note == "on"
@@ -46,15 +59,19 @@ class Tnas(ObservingSearcher):
         ]
         if config.meta_training != "none" and not tasks:
             raise ValueError(f"{self.name}: no meta-training datasets in the search context (meta_training='none'?)")
-        graphs = cell_graphs(space)
         with torch.random.fork_rng():  # the model is initialised from meta_seed; the global generator is left alone
-            self.model, codes, self._meta_info = meta_trained(config, use_data, graphs, tasks)
+            if space.enumerable:
+                self.model, codes, self._meta_info = meta_trained(config, use_data, cell_graphs(space), tasks)
+            else:  # no tables of a large space's cells: the untrained model, cells encoded as the pool meets them
+                self.model = untrained(config, use_data, len(space.node_types))
+                self._meta_info = {"meta_training": "none"}
+                codes = torch.zeros(0, config.arch_latent)
         self.model.to(self._device).eval()
         self._codes = codes.to(self._device)
         with torch.no_grad():
             target = image_features(context.images).to(self._device) if use_data else None
             self._data_code = self.model.data_code(target)
-            self._embedded = self.model.features(self._codes, self._data_code)
+            self._embedded = self.model.features(self._codes, self._data_code) if space.enumerable else None
         self._meta_state = {k: v.clone() for k, v in self.model.state_dict().items()}
         self._initial = self._initial_design(tasks)
 
@@ -65,10 +82,14 @@ class Tnas(ObservingSearcher):
             "dataset_encoder": self._data_note,
             "config": self.config.as_dict(),
             **self._meta_info,
+            **self.pool_rule(),
         }
 
     # --- initial design --------------------------------------------------------
     def _initial_design(self, tasks: list[MetaTask]) -> list[int]:
+        if not self._space.enumerable:  # random distinct cells (a large space's cells are canonical already)
+            cells = dict.fromkeys(self._space.sample_many(self._rng, 4 * self.config.initial))
+            return [self.cell_id(c) for c in list(cells)[: self.config.initial]]
         canonical = self._space.canonical_ids
         if self.config.initial_design == "random":
             order = self._rng.permutation(len(self._space))
@@ -99,8 +120,16 @@ class Tnas(ObservingSearcher):
     # --- BO loop ----------------------------------------------------------------
     def ask(self) -> Any:
         if len(self.observed) < len(self._initial):
-            return self._space.arch(self._initial[len(self.observed)])
-        return self._space.arch(self._maximise_acquisition())
+            return self.cell(self._initial[len(self.observed)])
+        return self.cell(self._maximise_acquisition())
+
+    def _codes_of(self, ids: np.ndarray | list[int]) -> torch.Tensor:
+        """ψ codes of these cell ids; on a large space the registry's new cells are encoded first (ψ is frozen)."""
+        if self._registry is not None and len(self._codes) < len(self._registry):
+            new = [self._registry.cell(i) for i in range(len(self._codes), len(self._registry))]
+            with torch.no_grad():
+                self._codes = torch.cat([self._codes, encode_dags(self.model.arch_encoder, self._space, new)])
+        return self._codes[torch.as_tensor(np.asarray(ids, dtype=np.int64), device=self._codes.device)]
 
     def _targets(self) -> torch.Tensor:
         y = torch.tensor(self.accuracies, dtype=torch.float64, device=self._device)
@@ -110,7 +139,7 @@ class Tnas(ObservingSearcher):
     def _finetune(self, y: torch.Tensor) -> None:
         """Fine-tune head and GP from the meta-trained weights on the target's observations."""
         self.model.load_state_dict(self._meta_state)
-        codes = self._codes[self.observed]
+        codes = self._codes_of(self.observed)
         optimizer = torch.optim.Adam(self.model.finetuned_parameters(), lr=self.config.finetune_lr, foreach=True)
         self.model.head.train()
         for _ in range(self.config.finetune_epochs):
@@ -119,14 +148,17 @@ class Tnas(ObservingSearcher):
             optimizer.step()
 
     def _maximise_acquisition(self) -> int:
+        ids = self.candidates()
+        rows = np.concatenate([ids, np.setdiff1d(self.observed, ids)]).astype(np.int64)  # a pool lacks the observed
+        position = {int(i): k for k, i in enumerate(rows)}
         y = self._targets()
         self._finetune(y)
         with torch.no_grad():
-            embedded = self.model.features(self._codes, self._data_code)
-            mean, variance = self.model.predict(embedded[self.observed], y, embedded)
+            embedded = self.model.features(self._codes_of(rows), self._data_code)
+            mean, variance = self.model.predict(embedded[[position[i] for i in self.observed]], y, embedded[: len(ids)])
             score = acquisition(mean, variance.sqrt(), float(y.max()), self.config)
-            score[self.observed] = -torch.inf
-        return int(torch.argmax(score))
+            score[torch.as_tensor(np.isin(ids, self.observed))] = -torch.inf
+        return int(ids[int(torch.argmax(score))])
 
 
 def acquisition(mean: torch.Tensor, std: torch.Tensor, best: float, config: TnasConfig) -> torch.Tensor:
