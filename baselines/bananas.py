@@ -60,6 +60,13 @@ class EnsembleMLP(nn.Module):
         return h.squeeze(-1)
 
 
+def _checked_encoding(space: SearchSpace, wanted: str) -> str:
+    encoding = encoding_for(space, wanted)
+    if not space.enumerable:
+        space.encode(encoding, [space.sample(np.random.default_rng(0))])  # the space's one-line refusal
+    return encoding
+
+
 def encoding_for(space: SearchSpace, wanted: str) -> str:
     """The paper's path encoding; where a space defines no paths, its adjacency + ops encoding, or on a large
     space (whose DAGs differ in size) its one-hot."""
@@ -75,13 +82,15 @@ class Bananas(ObservingSearcher):
     params_type = BananasConfig
     large_spaces = True
 
+    @classmethod
+    def check_space_params(cls, space: SearchSpace, params: dict) -> None:
+        _checked_encoding(space, params.get("encoding", "path"))
+
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(BananasConfig, self.params, self.name)
         self.start(space, seed)
         self._seed = seed
-        self._encoding = encoding_for(space, self.config.encoding)
-        if not space.enumerable:
-            space.encode(self._encoding, [space.sample(np.random.default_rng(0))])  # refuses an encoding it lacks
+        self._encoding = _checked_encoding(space, self.config.encoding)
 
     def describe(self) -> dict[str, str]:
         return {"encoding": self._encoding}
@@ -101,7 +110,7 @@ class Bananas(ObservingSearcher):
         """Unevaluated neighbours of the best cells so far (random cells if all are evaluated)."""
         candidates = sorted(self.mutations_of_best(self.config.parents))
         while not candidates:
-            candidates = sorted(self.random_ids(100, replace=True) - set(self.observed))
+            candidates = [c for c in self.random_ids(100, replace=True) if c not in self.observed]
         return candidates
 
     def _predict(self, candidates: list[int]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -46,6 +46,10 @@ class BotorchConfig:
             raise ValueError(f"botorch: encoding must be 'onehot', 'path' or 'adjacency', got {self.encoding!r}")
         if self.initial < 2:
             raise ValueError(f"botorch: initial must be at least 2 (a GP needs data), got {self.initial}")
+        if self.pool_size < 1 or self.pool_parents < 0:
+            raise ValueError(
+                f"botorch: pool_size must be ≥ 1 and pool_parents ≥ 0, got {self.pool_size}, {self.pool_parents}"
+            )
 
 
 class BotorchEI(ObservingSearcher):

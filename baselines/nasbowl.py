@@ -67,7 +67,7 @@ class Nasbowl(ObservingSearcher):
 
     def _candidates(self) -> list[int]:
         """Mutations of the incumbents plus random cells, none evaluated yet."""
-        randoms = self.random_ids(self.config.random_candidates)
+        randoms = set(self.random_ids(self.config.random_candidates))
         return sorted(self.mutations_of_best(self.config.parents) | (randoms - set(self.observed)))
 
     def posterior(self, candidates: list[int]) -> tuple[np.ndarray, np.ndarray, float]:

@@ -90,6 +90,23 @@ def home_under_a_file(tmp: Path, monkeypatch) -> None:
     monkeypatch.setenv("TNASBENCH_HOME", str(tmp / "plain-file" / "home"))
 
 
+LARGE_SPACE_SUITE = """name = "large"
+benchmark = "ofa-imagenet"
+datasets = ["imagenet"]
+seeds = [0]
+budgets = [{evaluations = 5}]
+[[searchers]]
+name = "tnas"
+"""
+LIVE_SUITE = """name = "live"
+benchmark = "nb201-live"
+datasets = ["digits"]
+seeds = [0]
+budgets = [{evaluations = 5}]
+[[searchers]]
+name = "random-search"
+[live]
+"""
 STORE = "{tmp}/s.sqlite"
 RELABELLED = SUITE.replace('"random-search"\n', '"local-search"\nlabel = "random-search"\n')
 QUICK = str(ROOT / "suites" / "quickstart.toml")
@@ -197,6 +214,19 @@ CASES = [  # (id, argv or a function of the folder giving it, message pattern, s
         lambda t: (t / "folder.csv").mkdir(),
     ),
     ("no such table", ["data", "import", "{tmp}/none.csv"], "no such file"),
+    ("no such predictor", ["data", "import", "{tmp}/acc_predictor.pth"], "no such file .*OFA authors"),
+    (
+        "not OFA's predictor",
+        ["data", "import", "{tmp}/acc_predictor.pth"],
+        "not that of OFA's acc_predictor.pth",
+        lambda t: (t / "acc_predictor.pth").write_bytes(os.urandom(1000)),
+    ),
+    ("meta-trained TNAS on MobileNetV3", lambda t: ["run", suite(t, LARGE_SPACE_SUITE)], "use tnas-nometa"),
+    (
+        "width_multiplier on NB201",
+        lambda t: ["run", suite(t, LIVE_SUITE + "width_multiplier = 0.5\n")],
+        "width_multiplier sizes MobileNetV3 subnets",
+    ),
     (
         "one bad table among good",
         lambda t: ["data", "import", str(EPOCH12), str(t / "x.csv")],

@@ -88,7 +88,12 @@ def store(text: str) -> Path:
 def existing_path(text: str) -> Path:
     """A file or folder that exists."""
     if not Path(text).exists():
-        raise _bad(f"{text}: no such file (the NB201 CSVs ship in ../shared/data/nb201/)")
+        where = {
+            ".pth": "OFA's predictor: the OFA authors publish it; here it ships in ../shared/data/ofa/",
+            ".zip": "TransNAS-Bench-101's zip ships in ../shared/data/transnas101/",
+            ".npz": "tabulated tables are written by `tnasbench tabulate`",
+        }.get(Path(text).suffix, "the NB201 CSVs ship in ../shared/data/nb201/")
+        raise _bad(f"{text}: no such file ({where})")
     return Path(text)
 
 

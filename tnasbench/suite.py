@@ -307,7 +307,10 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
     if is_live(benchmark):
         from tnasbench.benchmarks.live import TrainingConfig
 
-        live = TrainingConfig.from_mapping(live, path).to_json()
+        config = TrainingConfig.from_mapping(live, path)
+        if config.width_multiplier and benchmark_kind(benchmark).space != "mobilenetv3":
+            raise _fail(path, "[live] width_multiplier sizes MobileNetV3 subnets (mbv3-live): leave it out here")
+        live = config.to_json()
     elif live:
         raise _fail(
             path, "a [live] table only applies to live benchmarks (nb201-live, nb201-live-tabulated, mbv3-live)"

@@ -64,7 +64,7 @@ OFA_PREDICTOR = SHARED_DATA / "ofa" / "acc_predictor.pth"
 def synthetic_objective(target: Any, space: SearchSpace | None = None) -> Callable[[Any], float]:
     """A toy objective with one known optimum (``target``, 100): weighted agreement of the cells' choices,
     the first dimension weighing most (NB201: edge weights 6, 5, ..., 1)."""
-    space = space or nb201_space()
+    space = space if space is not None else nb201_space()
     wanted = space.choices_of(target)
     weights = np.arange(len(wanted), 0, -1)
 
@@ -85,7 +85,7 @@ def anytime_regret(
 ) -> float:
     """Mean over ``budget`` evaluations of 100 − best objective so far: lower = the optimum approached faster."""
     searcher = get_searcher(name)(**params)
-    searcher.setup(space or nb201_space(), SearchContext("synthetic", "synthetic"), seed)
+    searcher.setup(space if space is not None else nb201_space(), SearchContext("synthetic", "synthetic"), seed)
     best, regrets = -np.inf, []
     for _ in range(budget):
         proposal = searcher.ask()

@@ -45,10 +45,12 @@ def test_a_subnet_trains_at_its_resolution_share(tmp_path):
     space = mobilenetv3_space()
     data = load_images("digits")
     config = TrainingConfig(resolution=32, width_multiplier=0.25)
-    low = space.parse("r128 | k3e3 k3e3 | k3e3 k3e3 | k3e3 k3e3 | k3e3 k3e3 | k3e3 k3e3")
+    low = space.smallest()  # 160 px
     _, seen_low = network_for("mobilenetv3", low, data, config)
-    _, seen_high = network_for("mobilenetv3", space.make(low.choices[:-1] + (6,)), data, config)
-    assert seen_low.train[0].shape[-1] == 18 and seen_high.train[0].shape[-1] == 32  # 32 x 128/224, 32 x 224/224
+    _, seen_high = network_for("mobilenetv3", space.make(low.choices[:-1] + (4,)), data, config)
+    assert seen_low.train[0].shape[-1] == 23 and seen_high.train[0].shape[-1] == 32  # 32 x 160/224, 32 x 224/224
+    with pytest.raises(TnasbenchError, match="would see 6-px images: set \\[live\\] resolution to at least 12"):
+        network_for("mobilenetv3", low, data, TrainingConfig())  # digits are 8 px: 8 x 160/224
 
 
 def test_live_training_learns_is_cached_and_keyed_by_subnet(tmp_path):

@@ -33,6 +33,11 @@ def test_predictions_match_the_measured_ones_of_the_shared_readme():
     assert largest == pytest.approx(83.6, abs=0.05) and smallest == pytest.approx(75.3, abs=0.05)
     values = predict(network, space, space.sample_many(np.random.default_rng(0), 1000))
     assert 75 < values.min() and values.max() < 84  # the README: 1,000 random subnets 0.761-0.831
+    at = {
+        r: predict(network, space, [space.make(space.largest().choices[:-1] + (k,))])[0]
+        for k, r in enumerate((160, 176, 192, 208, 224))
+    }
+    assert at[224] > at[160]  # within the searched range, resolution helps
 
 
 def test_the_benchmark_scores_predictions_against_the_reference_search():

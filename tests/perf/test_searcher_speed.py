@@ -67,7 +67,7 @@ def test_ask_at_100_observations_on_every_space(benchmark, name, space_benchmark
 
 @pytest.mark.parametrize("name", ["botorch-ei", "botorch-ucb", "tnas-nometa"])
 def test_ask_on_a_10000_candidate_pool(benchmark, name):
-    """A step at 100 observations on MobileNetV3 (ofa-imagenet, 1.5e20 subnets): the model scores a pool of
+    """A step at 100 observations on MobileNetV3 (ofa-imagenet, 1.1e20 subnets): the model scores a pool of
     10,000 random subnets plus the mutations of the 10 best (~10,900 candidates, 128-d)."""
     if not OFA_PREDICTOR.is_file():
         pytest.skip(f"no OFA predictor at {OFA_PREDICTOR}")

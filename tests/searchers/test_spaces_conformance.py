@@ -14,7 +14,7 @@ OTHER_SPACES = [
     ),
     "nasbench-graph",
 ]
-OFA = pytest.param(  # the MobileNetV3 space: 1.5e20 subnets, searched through candidate pools
+OFA = pytest.param(  # the MobileNetV3 space: 1.1e20 subnets, searched through candidate pools
     "ofa-imagenet", marks=pytest.mark.skipif(not OFA_PREDICTOR.is_file(), reason=f"no OFA predictor at {OFA_PREDICTOR}")
 )
 TNAS_FAST = {"arch_hidden": 32, "head": [32, 16], "meta_steps": 20, "batch": 64, "finetune_epochs": 10}

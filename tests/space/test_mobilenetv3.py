@@ -24,12 +24,14 @@ def space() -> MobileNetV3Space:
 def test_registered_and_sized_as_ofa_counts(space):
     assert "mobilenetv3" in space_names() and get_space("mobilenetv3") is space
     assert not space.enumerable
-    assert space.size == (9**2 + 9**3 + 9**4) ** 5 * 7  # per stage: 2, 3 or 4 layers of 9 (kernel, expand) each
+    assert space.size == (9**2 + 9**3 + 9**4) ** 5 * 5  # per stage: 2, 3 or 4 layers of 9 (kernel, expand) each
     assert len(space.dimensions) == STAGES + 2 * SLOTS + 1
 
 
 def test_make_canonicalises_skipped_layers_so_one_subnet_is_one_cell(space):
-    choices = [0] * STAGES + [2] * SLOTS + [1] * SLOTS + [3]  # depth 2 everywhere: slots 3, 4 of each stage skipped
+    choices = (
+        [0] * STAGES + [2] * SLOTS + [1] * SLOTS + [3]
+    )  # 208 px  # depth 2 everywhere: slots 3, 4 of each stage skipped
     cell = space.make(choices)
     assert all(cell.choices[STAGES + j] == 0 for j in range(SLOTS) if j % 4 >= 2)
     other = list(choices)
@@ -72,7 +74,7 @@ def test_neighbours_differ_in_one_meaningful_choice(space):
     neighbours = space.neighbours(cell)
     assert len(neighbours) == len(set(neighbours)) and cell not in neighbours
     layers = len(space.layers(cell))
-    assert len(neighbours) == 2 * STAGES + 4 * layers + 6  # depths, each layer's kernel and expand, resolution
+    assert len(neighbours) == 2 * STAGES + 4 * layers + 4  # depths, each layer's kernel and expand, resolution
     for other in neighbours:
         assert space.contains(other)
         changed = [d for d in range(STAGES) if other.choices[d] != cell.choices[d]]
@@ -84,7 +86,7 @@ def test_notation_round_trips(space):
     for cell in [space.largest(), space.smallest(), *space.sample_many(np.random.default_rng(2), 50)]:
         text = space.to_string(cell)
         assert space.parse(text) == cell
-    assert space.to_string(space.smallest()) == "r128 | k3e3 k3e3 | k3e3 k3e3 | k3e3 k3e3 | k3e3 k3e3 | k3e3 k3e3"
+    assert space.to_string(space.smallest()) == "r160 | k3e3 k3e3 | k3e3 k3e3 | k3e3 k3e3 | k3e3 k3e3 | k3e3 k3e3"
     with pytest.raises(TnasbenchError, match="not a mobilenetv3 cell"):
         space.parse("r224 | k3e3")
 
@@ -110,4 +112,4 @@ def test_sampling_is_seeded_and_draws_every_dimension(space):
     assert first != space.sample_many(np.random.default_rng(5), 300)
     depths = {d for cell in first for d in space.depths(cell)}
     resolutions = {space.resolution(cell) for cell in first}
-    assert depths == {2, 3, 4} and len(resolutions) == 7
+    assert depths == {2, 3, 4} and resolutions == {160, 176, 192, 208, 224}  # OFA's, the predictor's range

@@ -229,7 +229,7 @@ def _builtin() -> dict[str, BenchmarkKind]:
         BenchmarkKind(
             "ofa-imagenet", "mobilenetv3", (OFA_DATASET,), (OFA_METRIC,), _ofa_build, lambda spec: (),
             lambda d: OFA_METRIC,
-            "SURROGATE: OFA's ImageNet accuracy predictor on the MobileNetV3 space (1.5e20 subnets; import "
+            "SURROGATE: OFA's ImageNet accuracy predictor on the MobileNetV3 space (1.1e20 subnets; import "
             "acc_predictor.pth); no network is trained", has_cost=False,
             surrogate="every accuracy is the prediction of OFA's ImageNet accuracy predictor for a MobileNetV3 "
             "subnet: no network was trained and evaluations cost nothing; regret is measured from the best "

@@ -104,9 +104,21 @@ def network_for(space: str, arch: Any, data: ImageData, config: TrainingConfig) 
         from tnasbench.space.mobilenetv3 import mobilenetv3_space
 
         base = config.resolution or data.train[0].shape[-1]
-        size = max(8, round(base * mobilenetv3_space().resolution(arch) / FULL_RESOLUTION))
+        size = round(base * mobilenetv3_space().resolution(arch) / FULL_RESOLUTION)
+        if size < 8:
+            raise TnasbenchError(
+                f"mbv3-live: a {mobilenetv3_space().resolution(arch)}-px subnet would see {size}-px images: set "
+                "[live] resolution to at least 12 (the size a 224-px subnet sees)"
+            )
         model = MobileNetV3Subnet(arch, data.in_channels, data.num_classes, config.width_multiplier or 1.0)
-        return model, resized(data, size)
+        most, kept = config.max_eval_samples or None, config.max_train_samples or None
+        cut = replace(  # only the images used are resized
+            data,
+            train=(data.train[0][:kept], data.train[1][:kept]),
+            val=(data.val[0][:most], data.val[1][:most]),
+            test=(data.test[0][:most], data.test[1][:most]),
+        )
+        return model, resized(cut, size)
     net_config = NetworkConfig(config.channels, config.cells_per_stage, data.in_channels, data.num_classes)
     return NB201Network(arch, net_config), data
 

@@ -3,7 +3,7 @@ MobileNetV3 space. Every number it gives is a *prediction* (top-1 %), never a tr
 
 ``tnasbench data import acc_predictor.pth`` checks the file's sha256 and that it loads into the
 predictor's MLP (128 -> 400 -> 400 -> 400 -> 1), copies it to ``$TNASBENCH_HOME/ofa/`` and runs the
-reference search that gives regret its scale: the space has 1.5e20 subnets, so its best and worst
+reference search that gives regret its scale: the space has 1.1e20 subnets, so its best and worst
 predicted accuracies are the most extreme that seeded evolutionary searches on the predictor
 (``REFERENCE_SEEDS`` runs of ``REFERENCE_EVALUATIONS`` predictions each way, then hill-climbing) find;
 the manifest records both with their cells. Regret is measured from the best known value.

@@ -103,11 +103,12 @@ class ObservingSearcher(Searcher):
             pass
         return self._space.arch(index)
 
-    def random_ids(self, count: int, replace: bool = False) -> set[int]:
-        """Ids of ``count`` random cells (fewer where they repeat), drawn from the searcher's generator."""
+    def random_ids(self, count: int, replace: bool = False) -> list[int]:
+        """Ids of ``count`` random cells in draw order (repeats possible with ``replace`` or on a large space),
+        drawn from the searcher's generator."""
         if self._registry is None:
-            return set(self._rng.choice(len(self._space), count, replace=replace).tolist())
-        return {self.cell_id(c) for c in self._space.sample_many(self._rng, count)}
+            return self._rng.choice(len(self._space), count, replace=replace).tolist()
+        return [self.cell_id(c) for c in self._space.sample_many(self._rng, count)]
 
     def mutations_of_best(self, parents: int) -> set[int]:
         """Ids of the unevaluated neighbours (single-choice mutations) of the ``parents`` best cells so far."""

@@ -84,7 +84,7 @@ class MobileNetV3Subnet(nn.Module):
         space: MobileNetV3Space | None = None,
     ) -> None:  # fmt: skip
         super().__init__()
-        space = space or mobilenetv3_space()
+        space = space if space is not None else mobilenetv3_space()
         stem = divisible(STEM * width)
         blocks: list[nn.Module] = [nn.Sequential(*conv_bn(in_channels, stem, 3, 2), nn.Hardswish())]
         blocks.append(InvertedResidual(stem, stem, 3, 1, 1, False, False))

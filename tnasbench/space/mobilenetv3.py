@@ -1,8 +1,9 @@
 """Once-for-All's elastic MobileNetV3 space (Cai et al., 2020), as MetaD2A and TNAS search it.
 
 Five stages of 2, 3 or 4 inverted-residual layers; each layer a kernel (3, 5, 7) and an expand
-ratio (3, 4, 6); one input resolution (128-224 in steps of 16). 7,371^5 x 7 = 1.5e20 subnets,
-so the space is not enumerable (``LargeSpace``): searchers score candidate pools.
+ratio (3, 4, 6); one input resolution (160-224 in steps of 16: OFA's search range; its predictor, fed
+128 or 144 px, ranks them above 160 px, outside what it was fit on). 7,371^5 x 5 = 1.1e20 subnets, so
+the space is not enumerable (``LargeSpace``): searchers score candidate pools.
 
 A cell's choices are (depth of stage 1..5, kernel of slot 1..20, expand of slot 1..20,
 resolution); slots past a stage's depth are skipped and canonically hold choice 0, so each
@@ -25,10 +26,10 @@ SLOTS = STAGES * MAX_DEPTH
 DEPTHS = (2, 3, 4)
 KERNELS = (3, 5, 7)
 EXPANDS = (3, 4, 6)
-RESOLUTIONS = (128, 144, 160, 176, 192, 208, 224)
+RESOLUTIONS = (160, 176, 192, 208, 224)  # OFA's searched resolutions, the ones its accuracy predictor was fit on
 LAYER_TYPES = tuple(f"k{k}e{e}" for k in KERNELS for e in EXPANDS)
 ENCODING_WIDTH = 2 * 3 * SLOTS + 8  # OFA's predictor: kernel and expand one-hots per slot, 8 resolution slots
-RESOLUTION_OFFSET = 1  # OFA's resolution one-hot starts at 112 px; 128 is its slot 1
+RESOLUTION_OFFSET = (RESOLUTIONS[0] - 112) // 16  # OFA's resolution one-hot starts at 112 px; 160 is its slot 3
 
 
 class MobileNetV3Space(LargeSpace):
@@ -143,7 +144,7 @@ class MobileNetV3Space(LargeSpace):
         return self.make([2] * STAGES + [2] * SLOTS + [2] * SLOTS + [len(RESOLUTIONS) - 1])
 
     def smallest(self) -> Cell:
-        """Every stage 2 layers of kernel 3, expand 3, at 128 px."""
+        """Every stage 2 layers of kernel 3, expand 3, at 160 px."""
         return self.make([0] * (STAGES + 2 * SLOTS + 1))
 
 

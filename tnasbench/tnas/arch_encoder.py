@@ -90,8 +90,9 @@ def _distinct(keys: torch.Tensor, base: int) -> tuple[torch.Tensor, torch.Tensor
     else:
         _, inverse = torch.unique(keys, dim=0, return_inverse=True)
     count = int(inverse.max()) + 1
-    rows = torch.arange(len(keys))
-    first = torch.full((count,), len(keys), dtype=torch.long).scatter_reduce_(0, inverse, rows, reduce="amin")
+    rows = torch.arange(len(keys), device=keys.device)
+    first = torch.full((count,), len(keys), dtype=torch.long, device=keys.device)
+    first = first.scatter_reduce_(0, inverse, rows, reduce="amin")
     return first, inverse
 
 

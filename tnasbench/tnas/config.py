@@ -64,6 +64,10 @@ class TnasConfig:
                 raise ValueError(f"tnas: {name} must be at least 1, got {getattr(self, name)}")
         if self.meta_seed is not None and (isinstance(self.meta_seed, bool) or not isinstance(self.meta_seed, int)):
             raise ValueError(f"tnas: meta_seed must be an integer (or left out: the trial's), got {self.meta_seed!r}")
+        if self.pool_size < 1 or self.pool_parents < 0:
+            raise ValueError(
+                f"tnas: pool_size must be ≥ 1 and pool_parents ≥ 0, got {self.pool_size}, {self.pool_parents}"
+            )
         if self.meta_training == "none" and self.initial_design == "top":
             raise ValueError("tnas: initial_design 'top' needs a meta-trained model; use 'random' without one")
 
