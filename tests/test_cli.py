@@ -76,7 +76,13 @@ def test_export_writes_parquet_and_csv(tmp_path):
     assert main(["export", str(store), "--format", "parquet", "--out", str(tmp_path / "pq")]) == 0
     import pandas as pd
 
-    assert len(pd.read_parquet(tmp_path / "pq" / "observations.parquet")) == 12 * 50
+    observations = pd.read_parquet(tmp_path / "pq" / "observations.parquet")
+    assert len(observations) == 12 * 50
+    from tnasbench.space import nb201_space
+
+    first = observations.iloc[0]  # every cell named in the benchmark's notation beside its index
+    assert first["cell"] == nb201_space().to_string(nb201_space().arch(int(first["arch"])))
+    assert observations["cell"].notna().all()
     assert len(pd.read_csv(tmp_path / "csv" / "trials.csv")) == 12
 
 

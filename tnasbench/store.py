@@ -315,11 +315,31 @@ class Store:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, frame in (("trials", self.progress()), ("observations", self.observations())):
+        for name, frame in (("trials", self.progress()), ("observations", _with_cell_names(self.observations()))):
             target = out / f"{name}.{fmt}"
             frame.to_parquet(target, index=False) if fmt == "parquet" else frame.to_csv(target, index=False)
             written.append(target)
         return written
+
+
+def _with_cell_names(observations: pd.DataFrame) -> pd.DataFrame:
+    """``cell`` filled in the space's notation where the store holds only the index (enumerable spaces; a
+    benchmark not installed here keeps its indices only)."""
+    from tnasbench.benchmarks.kinds import benchmark_kind
+    from tnasbench.space import get_space
+
+    if "cell" not in observations:
+        observations["cell"] = None
+    missing = observations["cell"].isna()
+    for benchmark in observations.loc[missing, "benchmark"].unique():
+        try:
+            space = get_space(benchmark_kind(benchmark).space)
+        except TnasbenchError:
+            continue
+        rows = missing & (observations["benchmark"] == benchmark)
+        names = {i: space.to_string(space.arch(int(i))) for i in observations.loc[rows, "arch"].unique()}
+        observations.loc[rows, "cell"] = observations.loc[rows, "arch"].map(names)
+    return observations
 
 
 def _schema_version(db: sqlite3.Connection, path: Path) -> int | None:
