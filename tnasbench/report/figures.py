@@ -162,8 +162,11 @@ def plot_regret_vs_cost(curves: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def _plain_ticks(ax: plt.Axes) -> None:
-    """Log-axis ticks at 1, 2, 5 × powers of ten, written as plain numbers (not 3×10¹)."""
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    """Log-axis ticks at 1, 2, 5 × powers of ten (only at powers of ten beyond two decades), written as plain
+    numbers (not 3×10¹)."""
+    low, high = ax.get_xlim()
+    span = np.log10(high / low) if low > 0 else 0.0
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if span <= 2 else (1.0,)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
