@@ -7,7 +7,6 @@ encodings, isomorphism classes) is refused with one line naming what to do inste
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -96,7 +95,3 @@ class LargeSpace(SearchSpace):
     def describe(self) -> str:
         dims = len(self.dimensions)
         return f"{self.size:.2e} cells ({dims} categorical dimensions), not enumerable: searchers score a pool"
-
-    @property
-    def log10_size(self) -> float:
-        return math.log10(self.size)

@@ -60,10 +60,7 @@ class MobileNetV3Space(LargeSpace):
                 f"invalid {self.name} cell {tuple(values)!r}: need {STAGES} depth ids (0-2), {SLOTS} kernel ids "
                 f"(0-2), {SLOTS} expand ids (0-2) and a resolution id (0-{len(RESOLUTIONS) - 1})"
             )
-        for j in range(SLOTS):  # canonical: a skipped slot holds choice 0
-            if j % MAX_DEPTH >= DEPTHS[values[j // MAX_DEPTH]]:
-                values[STAGES + j] = values[STAGES + SLOTS + j] = 0
-        return Cell(tuple(values))
+        return Cell(tuple(canonical_choices(np.array([values]))[0].tolist()))  # a skipped slot holds choice 0
 
     # --- what a cell is -----------------------------------------------------------
     @staticmethod
