@@ -221,7 +221,7 @@ CASES = [  # (id, argv or a function of the folder giving it, message pattern, s
         "not that of OFA's acc_predictor.pth",
         lambda t: (t / "acc_predictor.pth").write_bytes(os.urandom(1000)),
     ),
-    ("meta-trained TNAS on MobileNetV3", lambda t: ["run", suite(t, LARGE_SPACE_SUITE)], "use tnas-nometa"),
+    ("meta-trained TNAS on one task", lambda t: ["run", suite(t, LARGE_SPACE_SUITE)], "has a single task"),
     (
         "width_multiplier on NB201",
         lambda t: ["run", suite(t, LIVE_SUITE + "width_multiplier = 0.5\n")],

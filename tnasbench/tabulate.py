@@ -1,4 +1,4 @@
-"""``tnasbench tabulate``: harness-built tables of a space on live image datasets.
+"""``tnasbench tabulate``: harness-built tables of a space on live image datasets (NB201 or MobileNetV3).
 
 A recipe is a suite file (``suites/tabulate-images.toml``): a live benchmark, its datasets and training
 recipe (``[live]``), and the ``tabulate-sample`` searcher whose budget is how many cells to train. The
@@ -14,11 +14,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from tnasbench import __version__
 from tnasbench.errors import TnasbenchError
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.sample import SampleConfig
+from tnasbench.space import SearchSpace
 from tnasbench.store import Store
 from tnasbench.suite import Suite, TrialSpec
 
@@ -35,7 +37,7 @@ def check_recipe(suite: Suite) -> None:
     if benchmark_kind(suite.benchmark).images is None:
         raise TnasbenchError(
             f"{where}: tabulate trains cells on images, but benchmark {suite.benchmark!r} has none: "
-            'use benchmark = "nb201-live"'
+            'use benchmark = "nb201-live" or "mbv3-live"'
         )
     others = sorted({name for name, _, _ in suite.searchers} - {SEARCHER})
     if others:
@@ -45,8 +47,9 @@ def check_recipe(suite: Suite) -> None:
     from tnasbench.searchers.sample import class_sample
     from tnasbench.space import get_space
 
-    classes = len(class_sample(get_space(benchmark_kind(suite.benchmark).space), 0))
-    if (suite.budgets[0].evaluations or 0) > classes:
+    space = get_space(benchmark_kind(suite.benchmark).space)
+    classes = len(class_sample(space, 0)) if space.enumerable else None
+    if classes is not None and (suite.budgets[0].evaluations or 0) > classes:
         raise TnasbenchError(
             f"{where}: the space has {classes:,} isomorphism classes, so a recipe trains at most that many cells, "
             f"not {suite.budgets[0].evaluations:,}"
@@ -58,7 +61,9 @@ def check_recipe(suite: Suite) -> None:
 def export_tables(store: Store, specs: list[TrialSpec], out: Path) -> list[Path]:
     """One ``<dataset>.npz`` per finished trial of ``specs``: cell index, val and test accuracy (%), training
     seconds, an image sample and a manifest. A dataset whose trial has not finished is an error."""
+    from tnasbench.benchmarks.kinds import benchmark_kind
     from tnasbench.benchmarks.live import image_sample
+    from tnasbench.space import get_space
 
     statuses = store.statuses()
     unfinished = [spec.dataset for spec in specs if statuses.get(spec.key) != "done"]
@@ -71,9 +76,10 @@ def export_tables(store: Store, specs: list[TrialSpec], out: Path) -> list[Path]
         sample = asdict(config_from_params(SampleConfig, json.loads(spec.params), SEARCHER))
         rows = observations[observations["trial"] == spec.key].sort_values("step")
         images = image_sample(spec.dataset, spec.benchmark_seed, IMAGES_PER_CLASS)
+        space = get_space(benchmark_kind(spec.benchmark).space)
         manifest = {
             "format": FORMAT,
-            "space": "nb201",
+            "space": space.name,
             "dataset": spec.dataset,
             "training": json.loads(spec.live),
             "sample": sample | {"cells": len(rows)},
@@ -84,7 +90,7 @@ def export_tables(store: Store, specs: list[TrialSpec], out: Path) -> list[Path]
         partial = target.with_suffix(".partial.npz")
         np.savez_compressed(
             partial,
-            index=rows["arch"].to_numpy(np.int64),
+            **_cells(space, rows),
             val=rows["objective"].to_numpy(float),
             test=rows["reported"].to_numpy(float),
             seconds=rows["cost_seconds"].to_numpy(float),
@@ -95,6 +101,13 @@ def export_tables(store: Store, specs: list[TrialSpec], out: Path) -> list[Path]
         partial.replace(target)
         written.append(target)
     return written
+
+
+def _cells(space: SearchSpace, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A table's cells: their indices (``index``), or on a space too large to index their notation (``cell``)."""
+    if space.enumerable:
+        return {"index": rows["arch"].to_numpy(np.int64)}
+    return {"cell": np.array([space.to_string(space.parse(text)) for text in rows["cell"]])}
 
 
 def read_table(path: Path) -> tuple[dict[str, np.ndarray], dict]:

@@ -93,19 +93,23 @@ def test_a_wrong_file_is_one_line_exit_2_and_nothing_written(fresh_home, tmp_pat
 
 def test_searchers_that_need_every_cell_are_refused_up_front():
     assert benchmark_kind("ofa-imagenet").space == "mobilenetv3" and benchmark_kind("ofa-imagenet").surrogate
-    for name in ("transfer-topk", "rgpe", "metad2a", "tabulate-sample"):
+    for name in ("transfer-topk", "rgpe", "metad2a"):
         with pytest.raises(TnasbenchError, match="needs a space it can enumerate.*candidate pool"):
             check_space(name, "ofa-imagenet")
-    with pytest.raises(TnasbenchError, match="tnas meta-trains on tables .* use tnas-nometa"):
+    with pytest.raises(TnasbenchError, match="'tnas' learns from other tasks' tables.*has a single task"):
         check_space("tnas", "ofa-imagenet")
+    with pytest.raises(TnasbenchError, match="tnas-fsbo.*same cells in every meta table"):
+        check_space("tnas-fsbo", "mbv3-live")
     with pytest.raises(TnasbenchError, match="one-shot search needs a supernet"):
         check_space("gdas", "ofa-imagenet")
     with pytest.raises(TnasbenchError, match="optimizer = 'evolution'"):
         check_space("hebo", "ofa-imagenet", {"optimizer": "finite"})
     with pytest.raises(TnasbenchError, match="no path encoding"):
         check_space("botorch-ei", "ofa-imagenet", {"encoding": "path"})
-    with pytest.raises(TnasbenchError, match="use tnas-nometa"):
+    with pytest.raises(TnasbenchError, match="cells of one size .* use tnas, tnas-nodata or tnas-nometa"):
         check_space("tnas-onehot", "ofa-imagenet", {"meta_training": "none", "initial_design": "random"})
+    check_space("tnas", "mbv3-live")  # meta-trained on the benchmark's tables of listed cells
+    check_space("tabulate-sample", "mbv3-live")  # distinct random subnets
     for name in (
         "random-search",
         "local-search",

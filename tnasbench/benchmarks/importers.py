@@ -73,7 +73,7 @@ def import_sources(paths: list[str | Path]) -> dict[str, str]:
     for path in predictors:
         written["ofa-imagenet predictor"] = ofa.import_predictor(path)
     for path, arrays, manifest in tabulated:
-        name = f"tabulated {manifest['space']}/{manifest['dataset']} ({len(arrays['index'])} cells)"
+        name = f"tabulated {manifest['space']}/{manifest['dataset']} ({len(arrays['val'])} cells)"
         written[name] = import_tabulated(path, manifest)
     for values, origin in tasks:
         transnas.import_zip(values, origin)

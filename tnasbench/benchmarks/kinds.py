@@ -50,6 +50,7 @@ class BenchmarkKind:
     has_cost: bool = True
     live: bool = False  # trains networks: takes a [live] training config, measured cost, wants a GPU
     surrogate: str = ""  # what a surrogate benchmark's numbers are (every report says it first); "" for real data
+    single_task: bool = False  # one task only: no other task's table for transfer searchers to learn from
 
 
 def is_live(benchmark: str) -> bool:
@@ -149,9 +150,23 @@ def _live_tabulated_build(spec: TrialSpec) -> Benchmark:
 
 
 def _mbv3_live_build(spec: TrialSpec) -> Benchmark:
+    from tnasbench.benchmarks import ofa
     from tnasbench.benchmarks.live import LiveBenchmark, TrainingConfig
+    from tnasbench.benchmarks.tabulated import tabulated_signature
 
-    return LiveBenchmark(spec.dataset, TrainingConfig.from_json(spec.live), spec.benchmark_seed, space="mobilenetv3")
+    meta = tabulated_signature("mobilenetv3", spec.dataset) | (ofa.imagenet_meta_signature() if ofa.imported() else {})
+    config = TrainingConfig.from_json(spec.live)
+    return LiveBenchmark(spec.dataset, config, spec.benchmark_seed, meta_signature=meta, space="mobilenetv3")
+
+
+def _mbv3_meta_tables(spec: TrialSpec) -> tuple[MetaTable, ...]:
+    """The other datasets' imported tabulated MobileNetV3 tables (with images), and the ImageNet predictor's
+    sample (no images) where the predictor is imported: whichever are there."""
+    from tnasbench.benchmarks import ofa
+    from tnasbench.benchmarks.tabulated import tabulated_meta_tables
+
+    tables = tabulated_meta_tables("mobilenetv3", spec.dataset, spec.objective, required=False)
+    return tables + ((ofa.imagenet_meta_table(),) if ofa.imported() else ())
 
 
 def _tabulated_meta_tables(spec: TrialSpec) -> tuple[MetaTable, ...]:
@@ -212,11 +227,12 @@ def _builtin() -> dict[str, BenchmarkKind]:
             open_ended=("torchvision/", "folder/"), live=True,
         ),
         BenchmarkKind(
-            "mbv3-live", "mobilenetv3", LIVE_DATASETS, LIVE_METRICS, _mbv3_live_build, lambda spec: (),
+            "mbv3-live", "mobilenetv3", LIVE_DATASETS, LIVE_METRICS, _mbv3_live_build, _mbv3_meta_tables,
             lambda d: "test",
             "MobileNetV3 (OFA's space) subnets trained from scratch on real images at a declared [live] recipe "
-            "(width_multiplier, resolution, epochs)", images=_live_images, open_ended=("torchvision/", "folder/"),
-            live=True,
+            "(width_multiplier, resolution, epochs); transfer searchers see the other datasets' imported "
+            "tabulated tables and the ImageNet predictor's sample", images=_live_images,
+            open_ended=("torchvision/", "folder/"), live=True,
         ),
         tabular_kind(
             "transnas101-micro", "transnas101-micro", tuple(TASKS), _transnas_columns, "val", "val",
@@ -230,7 +246,7 @@ def _builtin() -> dict[str, BenchmarkKind]:
             "ofa-imagenet", "mobilenetv3", (OFA_DATASET,), (OFA_METRIC,), _ofa_build, lambda spec: (),
             lambda d: OFA_METRIC,
             "SURROGATE: OFA's ImageNet accuracy predictor on the MobileNetV3 space (1.1e20 subnets; import "
-            "acc_predictor.pth); no network is trained", has_cost=False,
+            "acc_predictor.pth); no network is trained", has_cost=False, single_task=True,
             surrogate="every accuracy is the prediction of OFA's ImageNet accuracy predictor for a MobileNetV3 "
             "subnet: no network was trained and evaluations cost nothing; regret is measured from the best "
             "prediction a seeded reference search found (recorded at import), not a proven optimum. These numbers "

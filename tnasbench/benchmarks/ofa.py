@@ -199,3 +199,30 @@ class OfaImagenetBenchmark:
     def signature(self) -> dict[str, str]:
         reference = f"{self._manifest['best_known']:.4f}/{self._manifest['worst_known']:.4f}"
         return {METRIC: PREDICTOR_SHA256[:16], "reference": reference}
+
+
+META_CELLS = 2_000  # subnets of the ImageNet meta task (the paper meta-trains on ImageNet; here, its predictor)
+META_SEED = 0  # the sample's seed: one fixed sample, the same for every target
+
+
+def imported() -> bool:
+    """Whether the predictor has been imported (``tnasbench data import acc_predictor.pth``)."""
+    return (_folder() / PREDICTOR_NAME).is_file() and (_folder() / "manifest.json").is_file()
+
+
+@cache
+def imagenet_meta_table() -> Any:
+    """A ``MetaTable`` of ``META_CELLS`` distinct random subnets labelled by the predictor (no images: ImageNet's
+    are not here), named in the space's notation, for transfer searchers on MobileNetV3 benchmarks."""
+    from tnasbench.searchers.protocol import MetaTable
+
+    network, _ = load_imported()
+    space = mobilenetv3_space()
+    cells = list(dict.fromkeys(space.sample_many(np.random.default_rng(META_SEED), 2 * META_CELLS)))[:META_CELLS]
+    values = predict(network, space, cells)
+    return MetaTable(DATASET, METRIC, values.astype(float), None, np.array([space.to_string(c) for c in cells]))
+
+
+def imagenet_meta_signature() -> dict[str, str]:
+    """The ImageNet meta task's part of a data signature: the predictor and the sample."""
+    return {f"meta:{DATASET}": f"{PREDICTOR_SHA256[:16]}/{META_CELLS}/{META_SEED}"}

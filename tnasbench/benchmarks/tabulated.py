@@ -29,11 +29,25 @@ def check_table(path: Path) -> tuple[dict[str, np.ndarray], dict]:
 
     arrays, manifest = read_table(path)
     space = get_space(manifest.get("space", ""))
-    index, val = arrays.get("index"), arrays.get("val")
-    if index is None or val is None or len(index) != len(val) or len(index) == 0:
-        raise TnasbenchError(f"{path}: a tabulated table needs equally long, non-empty index and val arrays")
-    if index.min() < 0 or index.max() >= len(space) or len(np.unique(index)) != len(index):
-        raise TnasbenchError(f"{path}: cell indices must be distinct and within the {len(space):,} cells of the space")
+    val = arrays.get("val")
+    if space.enumerable:
+        index = arrays.get("index")
+        if index is None or val is None or len(index) != len(val) or len(index) == 0:
+            raise TnasbenchError(f"{path}: a tabulated table needs equally long, non-empty index and val arrays")
+        if index.min() < 0 or index.max() >= len(space) or len(np.unique(index)) != len(index):
+            raise TnasbenchError(
+                f"{path}: cell indices must be distinct and within the {len(space):,} cells of the space"
+            )
+    else:
+        cells = arrays.get("cell")
+        if cells is None or val is None or len(cells) != len(val) or len(cells) == 0:
+            raise TnasbenchError(f"{path}: a tabulated {space.name} table needs equally long, non-empty cell and val")
+        try:
+            named = [space.to_string(space.parse(str(text))) for text in cells]
+        except (TnasbenchError, ValueError) as error:
+            raise TnasbenchError(f"{path}: a cell is not one of the {space.name} space ({error})") from None
+        if len(set(named)) != len(named):
+            raise TnasbenchError(f"{path}: the table names a {space.name} cell twice")
     if not np.isfinite(val).all() or val.std() == 0:
         raise TnasbenchError(f"{path}: validation accuracies must be finite and not all equal")
     return arrays, manifest
@@ -70,8 +84,9 @@ def _tables_in(folder: Path) -> dict[str, tuple[dict[str, np.ndarray], dict, str
     return found
 
 
-def tabulated_meta_tables(space: str, target: str, objective: str) -> tuple:
-    """The imported tables of every dataset but ``target`` (by identity), with their images; none is an error."""
+def tabulated_meta_tables(space: str, target: str, objective: str, required: bool = True) -> tuple:
+    """The imported tables of every dataset but ``target`` (by identity), with their images; none is an error
+    when ``required``. A large space's tables name their cells (``cell``), an enumerable one's index them."""
     from tnasbench.searchers.protocol import MetaTable
 
     tables = []
@@ -80,8 +95,9 @@ def tabulated_meta_tables(space: str, target: str, objective: str) -> tuple:
             continue
         metric = objective if objective in arrays else "val"
         images = {int(label): arrays["images"][arrays["labels"] == label] for label in np.unique(arrays["labels"])}
-        tables.append(MetaTable(dataset, metric, arrays[metric].astype(float), images, arrays["index"]))
-    if not tables:
+        cells = arrays["index"] if "index" in arrays else arrays["cell"]
+        tables.append(MetaTable(dataset, metric, arrays[metric].astype(float), images, cells))
+    if not tables and required:
         raise TnasbenchError(
             f"no tabulated {space} tables of datasets other than {target!r} are imported: run `tnasbench tabulate "
             "suites/tabulate-images.toml --out tables`, then `tnasbench data import tables/*.npz`"
@@ -103,6 +119,6 @@ def tabulated_status() -> list[tuple[str, str, str, str]]:
     rows = []
     for space in sorted(p.name for p in (data_home() / "tabulated").glob("*") if p.is_dir()):
         for dataset, (arrays, _, sha) in imported_tables(space).items():
-            cells = f"{len(arrays['index'])} cells"
+            cells = f"{len(arrays['val'])} cells"
             rows.append((f"{space}-tabulated", dataset, "val,test", f"tabulated, {cells}, sha256 {sha[:12]}"))
     return rows

@@ -17,7 +17,8 @@ from tnasbench.space import SearchSpace
 class MetaTable:
     """The objective on one *other* dataset or task, its images if known. ``accuracies[i]`` is cell
     ``cells[i]``; a whole table (``cells`` None) holds every cell in index order, a partial one (a
-    harness-built table of a sample) only the cells it names."""
+    harness-built table of a sample) only the cells it names: their indices, or on a space too large to
+    index, their notation (``space.to_string``)."""
 
     dataset: str
     metric: str
@@ -73,6 +74,11 @@ class Searcher(ABC):
         """Raise a one-line ``TnasbenchError`` when ``params`` cannot work on ``space`` (suites call this at load,
         so a run never fails trial by trial for it); by default every space suits every params."""
         return None
+
+    @classmethod
+    def needs_meta_tables(cls, params: dict[str, Any]) -> bool:
+        """Whether ``params`` learn from other tasks' tables (a benchmark with a single task has none)."""
+        return False
 
     @classmethod
     def version_for(cls, params: dict[str, Any]) -> str:

@@ -115,6 +115,11 @@ def check_space(name: str, benchmark: str, params: dict[str, Any] | None = None)
             f"searcher {name!r} needs a space it can enumerate, and benchmark {benchmark!r}'s {space} space holds "
             f"{found.size:.1e} cells: choose a searcher that scores a candidate pool (`tnasbench list searchers`)"
         )
+    if benchmark_kind(benchmark).single_task and cls.needs_meta_tables(params or {}):
+        raise TnasbenchError(
+            f"searcher {name!r} learns from other tasks' tables, and benchmark {benchmark!r} has a single task: "
+            "run it without meta-training (e.g. tnas-nometa), or on a benchmark with other tasks"
+        )
     try:
         cls.check_space_params(found, params or {})
     except TnasbenchError as error:

@@ -1,4 +1,5 @@
-"""``tabulate-sample``: a seeded sample of the space's isomorphism classes, asked in order, learning nothing.
+"""``tabulate-sample``: a seeded sample of the space's isomorphism classes (on a space too large to enumerate,
+of distinct random cells), asked in order, learning nothing.
 
 It is what ``tnasbench tabulate`` runs to build a table of a space on a live dataset: the harness's
 runner and store train and record every cell (resumable, ``--jobs``, Dask, CUDA when there).
@@ -33,11 +34,22 @@ class TabulateSample(Searcher):
     name = "tabulate-sample"
     params_type = SampleConfig
 
+    large_spaces = True  # there: distinct random cells, drawn one by one from the sample's seed
+
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         config = config_from_params(SampleConfig, self.params, self.name)
-        self._space, self._order, self._next = space, class_sample(space, config.sample_seed), 0
+        self._space, self._next = space, 0
+        if space.enumerable:
+            self._order = class_sample(space, config.sample_seed)
+        else:
+            self._rng, self._asked = np.random.default_rng(config.sample_seed), set()
 
     def ask(self) -> Any:
+        if not self._space.enumerable:
+            while (cell := self._space.sample(self._rng)) in self._asked:
+                pass
+            self._asked.add(cell)
+            return cell
         if self._next >= len(self._order):
             raise ValueError(
                 f"tabulate-sample: every one of the space's {len(self._order)} isomorphism classes was asked; "

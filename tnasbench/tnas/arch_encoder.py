@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 
@@ -26,6 +27,37 @@ class CellGraphs:
         """Types and adjacency of ``cells``, as the encoders take them."""
         return self.types[cells], self.adjacency if self.adjacency.dim() == 2 else self.adjacency[cells]
 
+    def encode(self, encoder: nn.Module, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """Codes of cells ``rows`` (every cell when None)."""
+        return encoder(self.types, self.adjacency) if rows is None else encoder(*self.of(rows))
+
+    def key(self) -> list[str]:
+        """What identifies these cells beyond the meta tasks' checksums (the space's index: nothing)."""
+        return []
+
+
+@dataclass(frozen=True)
+class ListedGraphs:
+    """The DAGs of listed cells of a space too large to enumerate (its meta tables' cells): row i is
+    ``cells[i]``. Chains of different lengths are encoded in groups of equal length."""
+
+    space: SearchSpace
+    cells: tuple
+    num_types: int
+
+    @classmethod
+    def of_cells(cls, space: SearchSpace, cells: list) -> ListedGraphs:
+        return cls(space, tuple(cells), len(space.node_types))
+
+    def encode(self, encoder: nn.Module, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """Codes of rows ``rows`` (every row when None), with gradients when the encoder trains."""
+        chosen = self.cells if rows is None else [self.cells[int(r)] for r in rows]
+        return encode_dags(encoder, self.space, chosen)
+
+    def key(self) -> list[str]:
+        text = "\n".join(self.space.to_string(c) for c in self.cells)
+        return [f"cells={hashlib.sha256(text.encode()).hexdigest()[:16]}"]
+
 
 @cache
 def cell_graphs(space: SearchSpace) -> CellGraphs:
@@ -45,7 +77,7 @@ def cell_graphs(space: SearchSpace) -> CellGraphs:
 def encode_dags(encoder: nn.Module, space: SearchSpace, cells: list) -> torch.Tensor:
     """Codes ``[len(cells), latent]`` of cells whose DAGs may differ in size (a large space's chains): the
     encoder runs once per node count, on one shared adjacency where the group's edges agree."""
-    dags = [space.dag(c) for c in cells]
+    dags = [_dag_of(space, c) for c in cells]
     weight = next(encoder.parameters())
     codes = weight.new_zeros(len(cells), encoder.latent)
     groups: dict[int, list[int]] = {}
@@ -60,6 +92,20 @@ def encode_dags(encoder: nn.Module, space: SearchSpace, cells: list) -> torch.Te
         shared = bool((adjacency == adjacency[0]).all())
         codes[members] = encoder(types, adjacency[0] if shared else adjacency)
     return codes
+
+
+def _dag_of(space: SearchSpace, cell: object) -> tuple:
+    """``space.dag(cell)``, remembered: meta-training encodes the same listed cells in every minibatch."""
+    try:
+        return _dags[(space.name, cell)]
+    except KeyError:
+        if len(_dags) > 200_000:
+            _dags.clear()
+        found = _dags[(space.name, cell)] = space.dag(cell)
+        return found
+
+
+_dags: dict[tuple[str, object], tuple] = {}
 
 
 class _GatedMessage(nn.Module):

@@ -12,6 +12,7 @@ ARCH_ENCODERS = ("gru", "onehot")
 META_TRAINING = ("reptile", "fsbo", "none")
 ACQUISITIONS = ("ei", "ucb")
 INITIAL_DESIGNS = ("top", "random")
+META_TASKS = ("all", "with-images")
 
 # Fields that change the meta-trained weights: the cache key is built from these only.
 META_FIELDS = (
@@ -47,6 +48,7 @@ class TnasConfig:
     initial: int = 5
     context_per_task: int = 256  # meta-training cells the model conditions on to rank the initial design,
     context_total: int = 1024  # ... at most this many over all meta tasks (binds beyond 4 tasks: 7 get 146 each)
+    meta_tasks: str = "all"  # "with-images": leave out meta tables without images (so φ runs), e.g. a surrogate's
     pool_size: int = 10_000  # on a space too large to enumerate: random cells in the candidate pool
     pool_parents: int = 10  # ... plus the mutations of this many best cells
 
@@ -56,6 +58,7 @@ class TnasConfig:
             ("meta_training", META_TRAINING),
             ("acquisition", ACQUISITIONS),
             ("initial_design", INITIAL_DESIGNS),
+            ("meta_tasks", META_TASKS),
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"tnas: {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")

@@ -11,7 +11,7 @@ import fcntl
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +20,13 @@ import torch
 from rich.progress import Progress
 
 from tnasbench.benchmarks.tables import data_home
-from tnasbench.tnas.arch_encoder import CellGraphs
+from tnasbench.searchers.protocol import MetaTable
+from tnasbench.space import SearchSpace
+from tnasbench.tnas.arch_encoder import CellGraphs, ListedGraphs, cell_graphs
 from tnasbench.tnas.config import TnasConfig
 from tnasbench.tnas.model import DeepKernelSurrogate
+
+MetaGraphs = CellGraphs | ListedGraphs  # every cell of an enumerable space, or a large space's listed ones
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,9 @@ class MetaTask:
         return digest.hexdigest()[:16]
 
 
-def task_loss(model: DeepKernelSurrogate, graphs: CellGraphs, task: MetaTask, rows: torch.Tensor) -> torch.Tensor:
+def task_loss(model: DeepKernelSurrogate, graphs: MetaGraphs, task: MetaTask, rows: torch.Tensor) -> torch.Tensor:
     """The GP's negative marginal likelihood of ``task``'s accuracies on a minibatch of its entries ``rows``."""
-    codes = model.arch_encoder(*graphs.of(task.cells_at(rows)))
+    codes = graphs.encode(model.arch_encoder, task.cells_at(rows))
     features = model.features(codes, model.data_code(task.features))
     return model.nll(features, task.targets[rows])
 
@@ -74,7 +78,7 @@ def _batch(rng: np.random.Generator, cells: int, size: int) -> torch.Tensor:
 
 
 def inner_loop(
-    model: DeepKernelSurrogate, graphs: CellGraphs, task: MetaTask, config: TnasConfig, rng: np.random.Generator
+    model: DeepKernelSurrogate, graphs: MetaGraphs, task: MetaTask, config: TnasConfig, rng: np.random.Generator
 ) -> float:
     """Adapt every weight to one task with a few Adam steps; returns the last loss."""
     optimizer = torch.optim.Adam(model.parameters(), lr=config.meta_lr)
@@ -88,7 +92,7 @@ def inner_loop(
 
 
 def train_reptile(
-    model: DeepKernelSurrogate, graphs: CellGraphs, tasks: list[MetaTask], config: TnasConfig, tick: Callable
+    model: DeepKernelSurrogate, graphs: MetaGraphs, tasks: list[MetaTask], config: TnasConfig, tick: Callable
 ) -> dict[str, float]:
     rng = np.random.default_rng(config.meta_seed)
     losses = []
@@ -102,20 +106,20 @@ def train_reptile(
 
 
 def validation_correlation(
-    model: DeepKernelSurrogate, graphs: CellGraphs, task: MetaTask, context: torch.Tensor, held_out: torch.Tensor
+    model: DeepKernelSurrogate, graphs: MetaGraphs, task: MetaTask, context: torch.Tensor, held_out: torch.Tensor
 ) -> float:
     """Pearson correlation between held-out accuracies and the GP's prediction from a context set (entries
     of the task)."""
     cells = task.cells_at(torch.cat([context, held_out]))
     with torch.no_grad():
-        codes = model.arch_encoder(*graphs.of(cells))
+        codes = graphs.encode(model.arch_encoder, cells)
         features = model.features(codes, model.data_code(task.features))
         mean, _ = model.predict(features[: len(context)], task.targets[context], features[len(context) :])
     return float(np.corrcoef(mean.numpy(), task.targets[held_out].numpy())[0, 1])
 
 
 def train_fsbo(
-    model: DeepKernelSurrogate, graphs: CellGraphs, tasks: list[MetaTask], config: TnasConfig, tick: Callable
+    model: DeepKernelSurrogate, graphs: MetaGraphs, tasks: list[MetaTask], config: TnasConfig, tick: Callable
 ) -> dict[str, float]:
     """Adam on the pooled meta-data (one task per minibatch); keep the best checkpoint by validation Pearson."""
     rng = np.random.default_rng(config.meta_seed)
@@ -143,27 +147,34 @@ def train_fsbo(
     return {"validation_pearson": float(best)}
 
 
-def encode_cells(model: DeepKernelSurrogate, graphs: CellGraphs) -> torch.Tensor:
+def encode_cells(model: DeepKernelSurrogate, graphs: MetaGraphs) -> torch.Tensor:
     """ψ of every cell (the encoders are frozen after meta-training, so this is computed once)."""
     with torch.no_grad():
-        return model.arch_encoder(graphs.types, graphs.adjacency)
+        return graphs.encode(model.arch_encoder)
 
 
-def untrained(config: TnasConfig, use_data: bool, num_types: int) -> DeepKernelSurrogate:
-    """The surrogate as meta-training would start it (seeded by ``meta_seed``), for a space with no tables."""
-    torch.manual_seed(config.meta_seed)
-    return DeepKernelSurrogate(config, use_data, num_types=num_types)
+def meta_graphs(space: SearchSpace, tables: Sequence[MetaTable]) -> tuple[MetaGraphs, list[np.ndarray | None]]:
+    """The cells meta-training encodes and, per table, the row of each of its entries: on an enumerable space
+    every cell (rows are cell indices), on a large one the tables' cells listed once (tables name them)."""
+    if space.enumerable:
+        return cell_graphs(space), [t.cells for t in tables]
+    listed: dict = {}
+    rows = []
+    for table in tables:
+        cells = [space.parse(str(text)) for text in table.cells]
+        rows.append(np.array([listed.setdefault(cell, len(listed)) for cell in cells], dtype=np.int64))
+    return ListedGraphs.of_cells(space, list(listed)), rows
 
 
 def meta_trained(
-    config: TnasConfig, use_data: bool, graphs: CellGraphs, tasks: list[MetaTask], progress: bool = False
+    config: TnasConfig, use_data: bool, graphs: MetaGraphs, tasks: list[MetaTask], progress: bool = False
 ) -> tuple[DeepKernelSurrogate, torch.Tensor, dict]:
     """The meta-trained surrogate for these tasks and the codes of all cells, cached on disk."""
     torch.manual_seed(config.meta_seed)
     model = DeepKernelSurrogate(config, use_data, graphs)
     if config.meta_training == "none":
         return model, encode_cells(model, graphs), {"meta_training": "none"}
-    key = config.meta_key(sorted(t.checksum() for t in tasks) + [f"data_encoder={use_data}"])
+    key = config.meta_key(sorted(t.checksum() for t in tasks) + [f"data_encoder={use_data}", *graphs.key()])
     folder = data_home() / "tnas"
     folder.mkdir(parents=True, exist_ok=True)
     weights, facts = folder / f"{key}.pt", folder / f"{key}.json"
@@ -181,7 +192,7 @@ def meta_trained(
 
 
 def _train(
-    model: DeepKernelSurrogate, graphs: CellGraphs, tasks: list[MetaTask], config: TnasConfig, progress: bool
+    model: DeepKernelSurrogate, graphs: MetaGraphs, tasks: list[MetaTask], config: TnasConfig, progress: bool
 ) -> dict:
     train = train_reptile if config.meta_training == "reptile" else train_fsbo
     start = time.perf_counter()

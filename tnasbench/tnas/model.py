@@ -8,7 +8,7 @@ from torch import nn
 
 from tnasbench.gp import exact_nll, exact_posterior
 from tnasbench.space.arch import DAG_NODE_TYPES
-from tnasbench.tnas.arch_encoder import CellGraphs, DagGruEncoder, OneHotEncoder
+from tnasbench.tnas.arch_encoder import CellGraphs, DagGruEncoder, ListedGraphs, OneHotEncoder
 from tnasbench.tnas.config import TnasConfig
 from tnasbench.tnas.dataset_encoder import DatasetEncoder
 
@@ -36,7 +36,11 @@ class DeepKernelSurrogate(nn.Module):
     """All of w: encoders ψ and φ, head ξ and the GP's hyper-parameters (GP part in float64)."""
 
     def __init__(
-        self, config: TnasConfig, use_data: bool, graphs: CellGraphs | None = None, num_types: int | None = None
+        self,
+        config: TnasConfig,
+        use_data: bool,
+        graphs: CellGraphs | ListedGraphs | None = None,
+        num_types: int | None = None,
     ) -> None:
         """``graphs``: the space's cells (node types and edges size the encoder); without them ``num_types`` node
         types (a space too large to list), else NB201's."""
@@ -46,6 +50,8 @@ class DeepKernelSurrogate(nn.Module):
         num_types = num_types or len(DAG_NODE_TYPES)
         if config.arch_encoder == "gru":
             self.arch_encoder = DagGruEncoder(config.arch_hidden, config.arch_latent, num_types)
+        elif isinstance(graphs, ListedGraphs):
+            raise ValueError("the one-hot encoder needs cells of one size; a large space's cells differ: use gru")
         else:
             nodes = graphs.types.shape[1] if graphs is not None else 8
             edges = nodes * (nodes - 1) // 2 if graphs is not None and graphs.adjacency.dim() == 3 else 0

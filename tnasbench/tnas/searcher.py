@@ -11,13 +11,13 @@ import torch
 from tnasbench.errors import TnasbenchError
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
-from tnasbench.searchers.protocol import SearchContext
+from tnasbench.searchers.protocol import MetaTable, SearchContext
 from tnasbench.seeding import derive_seed
 from tnasbench.space import SearchSpace
-from tnasbench.tnas.arch_encoder import cell_graphs, encode_dags
+from tnasbench.tnas.arch_encoder import encode_dags
 from tnasbench.tnas.config import TnasConfig
 from tnasbench.tnas.dataset_encoder import image_features
-from tnasbench.tnas.meta import MetaTask, meta_trained, untrained
+from tnasbench.tnas.meta import MetaTask, meta_graphs, meta_trained
 
 
 class Tnas(ObservingSearcher):
@@ -31,18 +31,22 @@ class Tnas(ObservingSearcher):
     params_type = TnasConfig  # unknown or mistyped params are refused when a suite loads
     version = "3"  # 2: meta-training follows the trial seed (1 shared meta_seed 0); 3: closed-form NLL gradient
     variant_defaults: ClassVar[dict[str, Any]] = {}
-    large_spaces = True  # without meta-training (tnas-nometa), on the GRU encoder: see check_space_params
+    large_spaces = True  # on the GRU encoder, meta-trained on the benchmark's tables of listed cells or not
 
     @classmethod
     def check_space_params(cls, space: SearchSpace, params: dict) -> None:
         if space.enumerable:
             return
         config = config_from_params(TnasConfig, cls.variant_defaults | params, cls.name)
-        if config.meta_training != "none" or config.arch_encoder != "gru":
+        if config.arch_encoder != "gru" or config.meta_training == "fsbo":
             raise TnasbenchError(
-                f"{cls.name} meta-trains on tables of the space's cells (or encodes them one-hot), and the "
-                f"{space.name} space has no tables here: use tnas-nometa (the GRU encoder, no meta-training)"
+                f"{cls.name} needs cells of one size (the one-hot encoder) or the same cells in every meta table "
+                f"(fsbo meta-training); the {space.name} space has neither: use tnas, tnas-nodata or tnas-nometa"
             )
+
+    @classmethod
+    def needs_meta_tables(cls, params: dict) -> bool:
+        return config_from_params(TnasConfig, cls.variant_defaults | params, cls.name).meta_training != "none"
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         config = config_from_params(TnasConfig, self.variant_defaults | self.params, self.name)
@@ -51,23 +55,22 @@ class Tnas(ObservingSearcher):
         self.config = config
         self.start(space, seed, config.pool_size, config.pool_parents)
         self._device = torch.device(context.device)
-        self._data_note = _dataset_encoder_note(config, context)
+        tables = _meta_tables_used(config, context)
+        self._data_note = _dataset_encoder_note(config, context, tables)
         use_data = self._data_note == "on"
-        tasks = [
-            MetaTask.from_accuracies(t.dataset, t.accuracies, image_features(t.images) if use_data else None, t.cells)
-            for t in context.meta_tables
-        ]
-        if config.meta_training != "none" and not tasks:
+        if config.meta_training != "none" and not tables:
             raise ValueError(f"{self.name}: no meta-training datasets in the search context (meta_training='none'?)")
+        graphs, rows = meta_graphs(space, tables)
+        tasks = [
+            MetaTask.from_accuracies(t.dataset, t.accuracies, image_features(t.images) if use_data else None, r)
+            for t, r in zip(tables, rows, strict=True)
+        ]
         with torch.random.fork_rng():  # the model is initialised from meta_seed; the global generator is left alone
-            if space.enumerable:
-                self.model, codes, self._meta_info = meta_trained(config, use_data, cell_graphs(space), tasks)
-            else:  # no tables of a large space's cells: the untrained model, cells encoded as the pool meets them
-                self.model = untrained(config, use_data, len(space.node_types))
-                self._meta_info = {"meta_training": "none"}
-                codes = torch.zeros(0, config.arch_latent)
+            self.model, codes, self._meta_info = meta_trained(config, use_data, graphs, tasks)
         self.model.to(self._device).eval()
-        self._codes = codes.to(self._device)
+        self._meta_codes = codes.to(self._device)  # ψ of the meta tables' cells (rows of ``graphs``)
+        # ψ of cells by id: every cell of an enumerable space; a large space's as the candidate pools meet them
+        self._codes = self._meta_codes if space.enumerable else codes.new_zeros(0, config.arch_latent)
         with torch.no_grad():
             target = image_features(context.images).to(self._device) if use_data else None
             self._data_code = self.model.data_code(target)
@@ -87,14 +90,13 @@ class Tnas(ObservingSearcher):
 
     # --- initial design --------------------------------------------------------
     def _initial_design(self, tasks: list[MetaTask]) -> list[int]:
-        if not self._space.enumerable:  # random distinct cells (a large space's cells are canonical already)
-            cells = dict.fromkeys(self._space.sample_many(self._rng, 4 * self.config.initial))
-            return [self.cell_id(c) for c in list(cells)[: self.config.initial]]
+        if not self._space.enumerable:
+            return self._initial_design_from_pool(tasks)
         canonical = self._space.canonical_ids
         if self.config.initial_design == "random":
             order = self._rng.permutation(len(self._space))
         else:
-            order = self._meta_ranking(tasks)
+            order = self._meta_ranking(tasks, self._embedded)
         chosen: list[int] = []
         for index in order.tolist():  # one cell per isomorphism class
             if canonical[index] not in {canonical[c] for c in chosen}:
@@ -103,18 +105,30 @@ class Tnas(ObservingSearcher):
                 break
         return chosen
 
-    def _meta_ranking(self, tasks: list[MetaTask]) -> np.ndarray:
-        """Cells by the meta-trained GP's mean after conditioning on a random sample of meta-training data."""
+    def _initial_design_from_pool(self, tasks: list[MetaTask]) -> list[int]:
+        """On a large space: random distinct cells, or the meta-trained model's best of the candidate pool (a
+        large space's cells are canonical already, so distinct cells are distinct networks)."""
+        if self.config.initial_design == "random":
+            cells = dict.fromkeys(self._space.sample_many(self._rng, 4 * self.config.initial))
+            return [self.cell_id(c) for c in list(cells)[: self.config.initial]]
+        ids = self.candidates()
+        with torch.no_grad():
+            embedded = self.model.features(self._codes_of(ids), self._data_code)
+        return [int(ids[k]) for k in self._meta_ranking(tasks, embedded)[: self.config.initial]]
+
+    def _meta_ranking(self, tasks: list[MetaTask], candidates: torch.Tensor) -> np.ndarray:
+        """Rows of ``candidates`` (kernel inputs) by the meta-trained GP's mean after conditioning on a random
+        sample of meta-training data."""
         xs, ys = [], []
-        per_task = min(self.config.context_per_task, self.config.context_total // len(tasks), len(self._space))
+        per_task = min(self.config.context_per_task, self.config.context_total // len(tasks), len(candidates))
         with torch.no_grad():
             for task in tasks:
                 entries = len(task.targets)
                 rows = torch.as_tensor(self._rng.choice(entries, min(per_task, entries), replace=False))
                 code = self.model.data_code(None if task.features is None else task.features.to(self._device))
-                xs.append(self.model.features(self._codes[task.cells_at(rows)], code))
+                xs.append(self.model.features(self._meta_codes[task.cells_at(rows)], code))
                 ys.append(task.targets[rows].to(self._device))
-            mean, _ = self.model.predict(torch.cat(xs), torch.cat(ys), self._embedded)
+            mean, _ = self.model.predict(torch.cat(xs), torch.cat(ys), candidates)
         return np.argsort(-mean.cpu().numpy(), kind="stable")
 
     # --- BO loop ----------------------------------------------------------------
@@ -170,15 +184,24 @@ def acquisition(mean: torch.Tensor, std: torch.Tensor, best: float, config: Tnas
     return std * (normal.log_prob(z).exp() + z * normal.cdf(z))
 
 
-def _dataset_encoder_note(config: TnasConfig, context: SearchContext) -> str:
+def _meta_tables_used(config: TnasConfig, context: SearchContext) -> tuple[MetaTable, ...]:
+    """The context's meta tables, or with ``meta_tasks = "with-images"`` those that have images (so φ can run)."""
+    if config.meta_tasks == "with-images":
+        return tuple(t for t in context.meta_tables if t.images is not None)
+    return context.meta_tables
+
+
+def _dataset_encoder_note(config: TnasConfig, context: SearchContext, tables: tuple[MetaTable, ...]) -> str:
     """ "on", or "off: <why>" — the dataset encoder runs only with images of the target and every meta dataset."""
     if not config.data_encoder:
         return "off: disabled by the variant"
     if context.images is None:
         return f"off: no images of the target {context.dataset!r} (tabular benchmark)"
-    missing = [t.dataset for t in context.meta_tables if t.images is None]
+    missing = [t.dataset for t in tables if t.images is None]
     if missing:
-        return f"off: no images of the meta-training datasets {', '.join(missing)}"
+        return (
+            f"off: no images of the meta-training datasets {', '.join(missing)} (meta_tasks 'with-images' drops them)"
+        )
     return "on"
 
 
