@@ -82,3 +82,23 @@ def test_a_searcher_runs_on_mbv3_live():
     space = mobilenetv3_space()
     assert len(outcome.observations) == 3 and all(space.contains(space.parse(o.cell)) for o in outcome.observations)
     assert all(0 <= o.objective <= 100 and o.cost_seconds > 0 for o in outcome.observations)
+
+
+def test_a_report_on_mbv3_live_says_what_was_trained_and_what_it_cannot_be_compared_with(tmp_path):
+    from tnasbench.report.build import build_report
+    from tnasbench.runner import run_suite
+    from tnasbench.store import Store
+    from tnasbench.suite import load_suite
+
+    (tmp_path / "s.toml").write_text(
+        'name = "s"\nbenchmark = "mbv3-live"\ndatasets = ["digits"]\nseeds = [0]\nbudgets = [{evaluations = 2}]\n'
+        "[live]\nepochs = 1\nwidth_multiplier = 0.1\nresolution = 16\nmax_train_samples = 200\n"
+        'max_eval_samples = 200\n[[searchers]]\nname = "random-search"\n'
+    )
+    store = Store(tmp_path / "s.sqlite")
+    assert run_suite(load_suite(tmp_path / "s.toml"), store, show_progress=False)["failed"] == 0
+    text = build_report(tmp_path / "s.sqlite", tmp_path / "report").read_text()
+    head = text[: text.index("## ")] if "## " in text else text
+    assert "`mbv3-live`: every accuracy is a network trained at recipe" in head
+    assert "width_multiplier 0.1" in head and "channels" not in head  # the keys that shape a MobileNetV3 training
+    assert "cannot be compared with the paper's MobileNetV3 results" in head

@@ -51,6 +51,7 @@ class BenchmarkKind:
     live: bool = False  # trains networks: takes a [live] training config, measured cost, wants a GPU
     surrogate: str = ""  # what a surrogate benchmark's numbers are (every report says it first); "" for real data
     single_task: bool = False  # one task only: no other task's table for transfer searchers to learn from
+    caveat: str = ""  # a live benchmark's: which published figures its numbers cannot be compared with
 
 
 def is_live(benchmark: str) -> bool:
@@ -233,6 +234,9 @@ def _builtin() -> dict[str, BenchmarkKind]:
             "(width_multiplier, resolution, epochs); transfer searchers see the other datasets' imported "
             "tabulated tables and the ImageNet predictor's sample", images=_live_images,
             open_ended=("torchvision/", "folder/"), live=True,
+            caveat="Subnets are trained from scratch here, so these numbers cannot be compared with the paper's "
+            "MobileNetV3 results (subnets of OFA's ImageNet-trained supernet fine-tuned on CIFAR-10/100, Aircraft and "
+            "Pets: neither the supernet's weights nor those images are obtainable here)",
         ),
         tabular_kind(
             "transnas101-micro", "transnas101-micro", tuple(TASKS), _transnas_columns, "val", "val",

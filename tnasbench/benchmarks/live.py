@@ -292,6 +292,15 @@ class LiveBenchmark:
         return {"dataset": self.dataset, "config": self.config.to_json(), **space, **self._meta_signature}
 
 
+NB201_ONLY, MBV3_ONLY = ("channels", "cells_per_stage"), ("width_multiplier",)
+
+
+def recipe_text(config: dict, space: str) -> str:
+    """A ``[live]`` recipe as a report states it: the keys that shape the training of ``space``'s networks."""
+    skipped = {"root", "download", *(NB201_ONLY if space != "nb201" else MBV3_ONLY)}
+    return ", ".join(f"{key} {value}" for key, value in sorted(config.items()) if key not in skipped)
+
+
 def image_sample(dataset: str, seed: int, per_class: int = 20) -> dict[int, np.ndarray]:
     """``per_class`` training images of each class of the target (for dataset encoders)."""
     x, y = load_images(dataset).train

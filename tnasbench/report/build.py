@@ -106,6 +106,28 @@ def _surrogate_note(benchmark: str) -> str:
         return ""
 
 
+def _trained_lines(trials: pd.DataFrame) -> list[str]:
+    """What a live benchmark's numbers are (networks trained at which ``[live]`` recipe) and which published
+    figures they cannot be compared with: said first, like a surrogate's note."""
+    from tnasbench.benchmarks.kinds import benchmark_kind
+    from tnasbench.benchmarks.live import recipe_text
+
+    lines = []
+    for benchmark, group in trials.groupby("benchmark"):
+        try:
+            kind = benchmark_kind(str(benchmark))
+        except TnasbenchError:
+            continue
+        if not kind.live:
+            continue
+        recipes = sorted(
+            {recipe_text(json.loads(json.loads(spec).get("live") or "{}"), kind.space) for spec in group["spec"]}
+        )
+        caveat = f" {kind.caveat}." if kind.caveat else ""
+        lines += ["", f"**`{benchmark}`: every accuracy is a network trained at recipe {'; '.join(recipes)}.{caveat}**"]
+    return lines
+
+
 def _status_lines(trials: pd.DataFrame) -> list[str]:
     counts = trials["status"].value_counts().to_dict() if len(trials) else {}
     superseded = counts.get("superseded", 0)
@@ -168,6 +190,7 @@ def build_report(
         note = _surrogate_note(benchmark)
         if note:
             lines[1:1] = ["", f"**`{benchmark}` is a surrogate: {note}.**"]
+    lines[1:1] = _trained_lines(trials[trials["key"].isin(observations["trial"])])
     searched_test = sorted({m for m in observations["objective_metric"] if str(m).startswith("test")})
     if searched_test:  # said first: it changes what every number below means
         lines[1:1] = [
