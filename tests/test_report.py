@@ -74,3 +74,17 @@ def test_table1_compares_at_fractions_of_the_suite_budget_on_both_metrics():
     assert table.loc[0, "regret@30"] == "1.000 ± 1.414"  # the final budget is compared: seeds at 0 and 2
     assert table.loc[0, "objective regret@30"] == "1.000"
     assert at.loc[at["budget"] == 30, "normalised_regret"].tolist() == pytest.approx([0.0, 2 / 80])
+
+
+def test_regret_axes_are_symlog_from_zero_across_decades_and_linear_within_one_far_from_zero():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from tnasbench.report.figures import _regret_axis
+
+    closing, live = plt.subplots(1, 2)[1]
+    _regret_axis(closing, pd.Series([5.0, 0.4, 0.0]))  # a search that reaches the optimum
+    _regret_axis(live, pd.Series([26.3, 22.0, 21.6]))  # regret from 100 % on a live task
+    assert closing.get_yscale() == "symlog" and closing.get_ylim()[0] == 0
+    assert live.get_yscale() == "linear"
+    plt.close("all")

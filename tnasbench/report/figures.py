@@ -95,8 +95,7 @@ def plot_regret(curves: pd.DataFrame, out: Path) -> list[Path]:
             ceiling = part["ceiling_regret"].dropna()
             if value == "regret" and len(ceiling):
                 ax.axhline(ceiling.iloc[0], color="0.3", lw=0.8, ls=(0, (4, 3)))
-            ax.set_yscale("symlog", linthresh=0.1)
-            ax.set_ylim(bottom=0)
+            _regret_axis(ax, part[value])
             ax.set_title(dataset if row == 0 else "", fontsize=9)
             ax.set_xlabel("evaluations" if row == len(metrics) - 1 else "")
             ax.set_ylabel(f"{part[metric].iloc[0]} regret" if col == 0 else "")
@@ -151,8 +150,7 @@ def plot_regret_vs_cost(curves: pd.DataFrame, out: Path) -> list[Path]:
                             color=look[searcher]["color"])  # fmt: skip
         ax.set_xscale("log")
         _plain_ticks(ax)
-        ax.set_yscale("symlog", linthresh=0.1)
-        ax.set_ylim(bottom=0)
+        _regret_axis(ax, grid.loc[grid["dataset"] == dataset, "regret"])
         metric = curves.loc[curves["dataset"] == dataset, "report_metric"].iloc[0]
         ax.set(title=dataset, xlabel="cumulative evaluation cost (hours)")
         ax.set_ylabel(f"{metric} regret" if col == 0 else "")
@@ -224,3 +222,14 @@ def plot_accuracy_vs_cost(final: pd.DataFrame, out: Path) -> list[Path]:
         figure.text(0.01, -0.02, f"filled: {kinds[0]} cost; hollow: {', '.join(kinds[1:])}", fontsize=7)
     figure.tight_layout()
     return _save(figure, out, "accuracy_vs_cost")
+
+
+def _regret_axis(ax: plt.Axes, regrets: pd.Series) -> None:
+    """Symlog from 0 where regret spans decades (a search that closes in on the optimum); linear around the
+    data where it stays within one decade far from 0 (e.g. regret from 100 % on a live task whose optimum is
+    unknown), so the searchers' differences are visible."""
+    values = regrets.dropna()
+    if len(values) and values.min() > 1 and values.max() < 10 * values.min():
+        return
+    ax.set_yscale("symlog", linthresh=0.1)
+    ax.set_ylim(bottom=0)
