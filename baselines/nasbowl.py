@@ -8,11 +8,9 @@ the paper; the GP itself is the textbook Cholesky form over grakel's normalised 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from grakel import Graph
-from grakel.kernels import VertexHistogram, WeisfeilerLehman
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.stats import norm
 
@@ -20,6 +18,9 @@ from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
 from tnasbench.space import SearchSpace
+
+if TYPE_CHECKING:  # grakel (with scikit-learn) takes ~0.9 s to import: only a NAS-BOWL step needs it
+    from grakel import Graph
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class NasbowlConfig:
 
 def cell_graph(space: SearchSpace, arch: Any) -> Graph:
     """The space's op-on-node DAG of ``arch`` as a grakel graph labelled by node type (input, op, output)."""
+    from grakel import Graph
+
     types, links = space.dag(arch)
     edges = {u: [] for u in range(len(types))}
     for u, v in links:
@@ -72,6 +75,8 @@ class Nasbowl(ObservingSearcher):
 
     def posterior(self, candidates: list[int]) -> tuple[np.ndarray, np.ndarray, float]:
         """Mean and std at the candidates and the incumbent, in standardised units, under the best (depth, noise)."""
+        from grakel.kernels import VertexHistogram, WeisfeilerLehman
+
         y = np.asarray(self.accuracies)
         y = (y - y.mean()) / (y.std() + 1e-12)
         train = [cell_graph(self._space, self.cell(i)) for i in self.observed]
