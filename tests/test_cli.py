@@ -69,6 +69,22 @@ def _small_suite(tmp_path: Path) -> str:
     return str(tmp_path / "small.toml")
 
 
+def test_a_run_with_every_trial_stored_imports_no_torch(tmp_path):
+    """Torch's import is most of a second: `tnasbench run` on a finished store must not pay it."""
+    suite = tmp_path / "small.toml"
+    suite.write_text('name = "small"\ndatasets = ["cifar10"]\nseeds = [0]\nbudgets = [{evaluations = 5}]\n'
+                     '[[searchers]]\nname = "random-search"\n')  # fmt: skip
+    args = ["run", str(suite), "--store", str(tmp_path / "s.sqlite"), "--quiet"]
+    probe = (
+        "import sys; from tnasbench.cli import main; code = main(sys.argv[1:]);"
+        "print('torch' in sys.modules); sys.exit(code)"
+    )
+    first, again = (subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True) for _ in "12")
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert first.stdout.split()[-1] == "True"  # running a trial does import it ...
+    assert "0 trials run, 1 already in" in again.stdout and again.stdout.split()[-1] == "False"  # ... stored, not
+
+
 def test_export_writes_parquet_and_csv(tmp_path):
     store = tmp_path / "q.sqlite"
     main(["run", _small_suite(tmp_path), "--store", str(store), "--quiet"])

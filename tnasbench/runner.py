@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from typing import Any
 
-import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tnasbench.benchmarks.kinds import benchmark_kind, check_shippable
@@ -25,10 +24,8 @@ from tnasbench.benchmarks.protocol import Benchmark, Query
 from tnasbench.benchmarks.tables import tables_state
 from tnasbench.errors import TnasbenchError
 from tnasbench.limits import TrialGuard, TrialTimeout
-from tnasbench.oneshot_trial import run_one_shot
 from tnasbench.provenance import provenance
 from tnasbench.searchers import SearchContext, get_searcher
-from tnasbench.searchers.context import build_context
 from tnasbench.searchers.oneshot import OneShotSearcher
 from tnasbench.searchers.registry import check_params, check_space, runtime_searchers
 from tnasbench.seeding import seed_everything
@@ -88,6 +85,8 @@ def run_trial(spec: TrialSpec, timeout: float = DEFAULT_TRIAL_TIMEOUT) -> TrialO
     amplify such differences into other proposals, so this keeps a seed's trajectory the same
     however the runner was started (CLI, notebook, process pool, Dask worker).
     """
+    import torch  # here, not at the top: a run whose trials are all stored never needs it
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -100,6 +99,9 @@ def run_trial(spec: TrialSpec, timeout: float = DEFAULT_TRIAL_TIMEOUT) -> TrialO
 
 
 def _run_trial(spec: TrialSpec, guard: TrialGuard) -> TrialOutcome:
+    from tnasbench.oneshot_trial import run_one_shot
+    from tnasbench.searchers.context import build_context
+
     outcome = TrialOutcome(spec.key)
     try:
         seed_everything(spec.searcher_seed)
@@ -239,7 +241,7 @@ def run_specs(
     done = {k for k, s in store.statuses().items() if s == "done"}
     pending = [s for s in specs if s.key not in done]
     counts = {"skipped": len(specs) - len(pending), "done": 0, "failed": 0, "elsewhere": 0}
-    facts = provenance()
+    facts = provenance() if pending else {}  # (it imports torch, which a run with nothing to do never needs)
     # searchers registered in this process go to the workers with them (checked before anything is claimed)
     shipped = runtime_searchers({spec.searcher for spec in pending}) if jobs > 1 or scheduler else {}
     if jobs > 1 or scheduler:

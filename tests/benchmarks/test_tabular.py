@@ -66,3 +66,17 @@ def test_signature_changes_with_the_data(fresh_home):
     without_test = TabularBenchmark("cifar10", report="val@200").signature()
     assert set(without_test) == {"val@200", "train_time@200"}
     assert TabularBenchmark("cifar100", report="val@200").signature() != without_test
+
+
+def test_the_parsed_embedded_table_is_cached_by_checksum_and_a_broken_cache_is_only_slower(fresh_home):
+    parsed = load_table("cifar10")
+    (cached,) = (fresh_home / "embedded").glob("cifar10-*.npz")
+    assert cached.name == "cifar10-2f6f8dcb4c6c8d12.npz"  # the embedded pickle's sha256, so a new package file misses
+    load_table.cache_clear()
+    assert load_table("cifar10").signature() == parsed.signature()  # read back from the cache: the same columns
+    cached.write_bytes(b"not an npz")
+    load_table.cache_clear()
+    again = load_table("cifar10")
+    assert again.signature() == parsed.signature()
+    assert np.array_equal(again.val_seeds, parsed.val_seeds, equal_nan=True)
+    assert cached.read_bytes()[:2] == b"PK"  # parsed again and rewritten

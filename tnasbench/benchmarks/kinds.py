@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from tnasbench.suite import TrialSpec
 
 GROUP = "tnasbench.benchmarks"
+# Names of the torch-backed benchmarks' datasets and metrics, kept here (not in benchmarks/live.py, ofa.py) so
+# that listing the benchmarks imports no torch. Live ones also take "torchvision/<Name>" and "folder/<path>".
+LIVE_DATASETS = ("digits", "mnist", "fashion-mnist")
+LIVE_METRICS = ("val", "test")
+OFA_DATASET, OFA_METRIC = "imagenet", "top1-predicted"
 
 
 @dataclass(frozen=True)
@@ -202,9 +207,6 @@ def _ofa_build(spec: TrialSpec) -> Benchmark:
 
 def _builtin() -> dict[str, BenchmarkKind]:
     from tnasbench.benchmarks.graph import GRAPH_DATASETS
-    from tnasbench.benchmarks.live import LIVE_DATASETS, LIVE_METRICS
-    from tnasbench.benchmarks.ofa import DATASET as OFA_DATASET
-    from tnasbench.benchmarks.ofa import METRIC as OFA_METRIC
     from tnasbench.benchmarks.tables import DATASETS, METRICS
     from tnasbench.benchmarks.tabular import NOISE_MODES
     from tnasbench.benchmarks.transnas import TASKS

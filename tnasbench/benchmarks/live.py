@@ -16,14 +16,13 @@ import torch
 from torch import nn
 
 from tnasbench.benchmarks.images import ImageData, load_images
+from tnasbench.benchmarks.kinds import LIVE_DATASETS
 from tnasbench.benchmarks.protocol import Evaluation, Result, Scale
 from tnasbench.benchmarks.tables import data_home
 from tnasbench.errors import TnasbenchError
 from tnasbench.seeding import derive_seed
 from tnasbench.space.network import NB201Network, NetworkConfig
 
-LIVE_DATASETS = ("digits", "mnist", "fashion-mnist")  # plus "torchvision/<Name>" for users who have the data
-LIVE_METRICS = ("val", "test")
 LATER_FIELDS = ("max_eval_samples", "resolution", "width_multiplier")  # [live] keys added after runs were stored
 LIVE_SPACES = ("nb201", "mobilenetv3")
 FULL_RESOLUTION = 224  # a MobileNetV3 subnet's resolution choice r trains at r / 224 of [live] resolution

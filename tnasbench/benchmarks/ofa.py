@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from tnasbench.benchmarks.kinds import OFA_DATASET, OFA_METRIC
 from tnasbench.benchmarks.protocol import Evaluation, Result, Scale
 from tnasbench.benchmarks.tables import data_home, sha256_file
 from tnasbench.errors import TnasbenchError
@@ -39,7 +40,7 @@ SOURCE_HINT = f"tnasbench data import ../shared/data/ofa/{PREDICTOR_NAME}"
 DOWNLOAD_HINT = "the OFA authors publish it as ofa/acc_predictor.pth in the han-cai/files repository"
 REFERENCE_EVALUATIONS = 50_000  # predictions per run of the reference search
 REFERENCE_SEEDS = 8  # runs per direction; the most extreme result is kept
-DATASET, METRIC = "imagenet", "top1-predicted"
+DATASET, METRIC = OFA_DATASET, OFA_METRIC
 
 
 def predictor_network() -> nn.Sequential:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from tnasbench.benchmarks.images import ImageData
 from tnasbench.space import Arch
+
+if TYPE_CHECKING:  # images import torch, which a finished run never needs
+    from tnasbench.benchmarks.images import ImageData
 
 
 class OneShotSearcher(ABC):
