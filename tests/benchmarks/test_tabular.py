@@ -68,15 +68,29 @@ def test_signature_changes_with_the_data(fresh_home):
     assert TabularBenchmark("cifar100", report="val@200").signature() != without_test
 
 
-def test_the_parsed_embedded_table_is_cached_by_checksum_and_a_broken_cache_is_only_slower(fresh_home):
+@pytest.mark.parametrize("broken", [b"not an npz", b"", b"PK\x03\x04 truncated zip", "npy", "wrong shape"])
+def test_the_parsed_embedded_table_is_cached_by_checksum_and_a_broken_cache_is_only_slower(fresh_home, broken):
     parsed = load_table("cifar10")
     (cached,) = (fresh_home / "embedded").glob("cifar10-*.npz")
-    assert cached.name == "cifar10-2f6f8dcb4c6c8d12.npz"  # the embedded pickle's sha256, so a new package file misses
+    assert cached.name == "cifar10-2f6f8dcb4c6c8d12-v1.npz"  # the pickle's sha256 and the parser's format
     load_table.cache_clear()
     assert load_table("cifar10").signature() == parsed.signature()  # read back from the cache: the same columns
-    cached.write_bytes(b"not an npz")
+    if broken == "npy":
+        np.save(open(cached, "wb"), np.zeros(3))
+    elif broken == "wrong shape":
+        np.savez(cached, seeds=np.zeros((3, 3)), train_time=np.zeros(3))
+    else:
+        cached.write_bytes(broken)
     load_table.cache_clear()
     again = load_table("cifar10")
     assert again.signature() == parsed.signature()
     assert np.array_equal(again.val_seeds, parsed.val_seeds, equal_nan=True)
-    assert cached.read_bytes()[:2] == b"PK"  # parsed again and rewritten
+    with np.load(cached) as npz:
+        assert npz["seeds"].shape == (15625, 3)  # parsed again and rewritten
+    assert not list(cached.parent.glob("*.partial.npz"))
+
+
+def test_a_cache_folder_that_cannot_be_made_still_loads_the_embedded_table(fresh_home):
+    fresh_home.mkdir(parents=True)
+    (fresh_home / "embedded").write_text("a file where the cache folder would go")  # mkdir fails, even as root
+    assert load_table("cifar10").columns["val@200"].shape == (15625,)

