@@ -34,6 +34,15 @@ def test_trials_expand_the_product():
     assert len({t.key for t in suite.trials()}) == len(suite.trials())
 
 
+def test_trials_come_block_by_block_so_a_stopped_run_leaves_whole_blocks():
+    suite = load_suite(ROOT / "suites" / "transnas101.toml")
+    trials, per_block = suite.trials(), len(suite.searchers)
+    starts = range(0, 3 * per_block, per_block)
+    first_blocks = [{(t.seed, t.dataset) for t in trials[i : i + per_block]} for i in starts]
+    assert first_blocks == [{(0, "class_scene")}, {(0, "class_object")}, {(0, "jigsaw")}]
+    assert {t.label for t in trials[:per_block]} == {label for _, label, _ in suite.searchers}
+
+
 def test_seeds_do_not_depend_on_listing_order(tmp_path):
     a = load_suite(write(tmp_path, GOOD + '[[searchers]]\nname = "local-search"\n')).trials()
     b_text = GOOD.replace('name = "random-search"', 'name = "local-search"') + '[[searchers]]\nname = "random-search"\n'

@@ -135,6 +135,8 @@ class Suite:
     trial_timeout: float = DEFAULT_TRIAL_TIMEOUT
 
     def trials(self) -> list[TrialSpec]:
+        """Every trial, block by block: all searchers on one (seed, task, budget) before the next, so that a run
+        stopped part-way leaves complete blocks for ranks and paired tests, not every seed of a few searchers."""
         return [
             TrialSpec(
                 self.name,
@@ -151,10 +153,10 @@ class Suite:
                 seed,
                 self.live,
             )
+            for seed in self.seeds
             for dataset in self.datasets
             for budget in self.budgets
             for name, label, params in self.searchers
-            for seed in self.seeds
         ]
 
 
