@@ -3,10 +3,20 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
 from tnasbench.report.anytime import checkpoints, declared_budgets, with_scores
 from tnasbench.report.hypotheses import RIVALS, h1, h2, h3
-from tnasbench.report.stats import blocks, friedman_nemenyi, paired_comparison, smallest_holm_p
+from tnasbench.report.stats import (
+    EXACT_PAIRS,
+    blocks,
+    friedman_nemenyi,
+    holm_adjusted,
+    paired_comparison,
+    signed_rank_p,
+    smallest_holm_p,
+)
 from tnasbench.report.tables import latex_escape, to_latex
 
 DATASETS = ("cifar10", "cifar100", "imagenet16-120")
@@ -234,3 +244,33 @@ def test_a_row_holm_lets_through_is_never_called_hopeless_whatever_the_others_pa
     assert few["p_holm"] < 0.05 and few["outcome"] == "better"  # Holm multiplies the last-ranked p by 1, not 10
     alone = holm(pd.DataFrame([{"pairs": 7, "p": 2 / 128, "difference": 1.0}] * 4))
     assert alone["outcome"].str.startswith("cannot be significant (7 pairs, 4 tests)").all()  # 4 x 2/128 > 0.05
+
+
+@pytest.mark.parametrize("kind", ["continuous", "ties and zeros", "few values"])
+def test_signed_rank_p_is_scipys_wilcoxon_p(kind):
+    """The enumerated exact test gives scipy's p (its exact test, or its exhaustive permutation test once
+    ties or zeros appear), at every size up to where scipy stops being exact and beyond it."""
+    rng = np.random.default_rng(len(kind))
+    for n in range(1, EXACT_PAIRS + 4):
+        for _ in range(5):
+            d = {
+                "continuous": rng.normal(size=n),
+                "ties and zeros": np.round(rng.normal(size=n)),
+                "few values": rng.choice([0.0, 0.5, -0.5, 1.0, 2.0], size=n),
+            }[kind]
+            if np.allclose(d, 0):
+                continue
+            assert signed_rank_p(d) == pytest.approx(float(stats.wilcoxon(d).pvalue), abs=1e-12), d
+
+
+def test_signed_rank_p_by_hand():
+    assert signed_rank_p(np.array([1.0, 2.0, 3.0])) == pytest.approx(2 / 8)  # all one way: 2 of 8 flips as extreme
+    assert signed_rank_p(np.array([1.0, -1.0])) == 1.0
+    assert signed_rank_p(np.zeros(4)) == 1.0
+
+
+def test_holm_adjusted_is_statsmodels_holm():
+    rng = np.random.default_rng(3)
+    for p in [rng.uniform(size=12), rng.uniform(0, 0.02, size=7), np.array([0.01, 0.01, 0.04, 1.0]), np.array([0.3])]:
+        np.testing.assert_allclose(holm_adjusted(p), multipletests(p, method="holm")[1], atol=1e-15)
+    np.testing.assert_allclose(holm_adjusted([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])  # by hand

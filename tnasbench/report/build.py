@@ -110,7 +110,6 @@ def _trained_lines(trials: pd.DataFrame) -> list[str]:
     """What a live benchmark's numbers are (networks trained at which ``[live]`` recipe) and which published
     figures they cannot be compared with: said first, like a surrogate's note."""
     from tnasbench.benchmarks.kinds import benchmark_kind
-    from tnasbench.benchmarks.live import recipe_text
 
     lines = []
     for benchmark, group in trials.groupby("benchmark"):
@@ -120,6 +119,8 @@ def _trained_lines(trials: pd.DataFrame) -> list[str]:
             continue
         if not kind.live:
             continue
+        from tnasbench.benchmarks.live import recipe_text  # imports torch: only for a live benchmark's store
+
         recipes = sorted(
             {recipe_text(json.loads(json.loads(spec).get("live") or "{}"), kind.space) for spec in group["spec"]}
         )
