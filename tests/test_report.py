@@ -88,3 +88,29 @@ def test_regret_axes_are_symlog_from_zero_across_decades_and_linear_within_one_f
     assert closing.get_yscale() == "symlog" and closing.get_ylim()[0] == 0
     assert live.get_yscale() == "linear"
     plt.close("all")
+
+
+def test_a_symlog_regret_axis_turns_linear_at_the_tasks_own_scale():
+    import pandas as pd
+
+    from tnasbench.report.figures import linear_below
+
+    assert linear_below(pd.Series([5.0, 0.4, 0.0, 2.0])) == 0.1  # accuracy in %: never above 0.1
+    assert linear_below(pd.Series([0.05, 0.012, 0.004, 0.0])) == pytest.approx(0.001)  # a 0-1 score (SSIM)
+    assert linear_below(pd.Series([0.0, 0.0])) == 0.1
+
+
+def test_many_tasks_wrap_onto_rows_of_at_most_four_panels(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from tnasbench.report.figures import WRAP, _grid
+
+    tasks = [f"task{i}" for i in range(7)]
+    figure, panels = _grid(2, tasks)  # two metric blocks of 7 tasks: 4 + 3 panels a row, 4 rows
+    assert len(figure.axes) == 14 == len(panels) and figure.axes[0].get_subplotspec().get_gridspec().ncols == WRAP
+    assert panels[1, "task0"].get_subplotspec().rowspan.start == 2  # the second block starts below both task rows
+    assert panels[0, "task4"].get_subplotspec().is_first_col()
+    plt.close(figure)
+    figure, panels = _grid(1, tasks[:3])  # three tasks stay in one row
+    assert figure.axes[0].get_subplotspec().get_gridspec().nrows == 1 and len(figure.axes) == 3
+    plt.close(figure)

@@ -65,14 +65,36 @@ def _mean_interval(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return pd.DataFrame({"mean": mean, "low": mean - half.fillna(0), "high": mean + half.fillna(0)})
 
 
-def _legend(figure: plt.Figure, axes: np.ndarray, look: dict[str, dict]) -> None:
+def _legend(figure: plt.Figure, look: dict[str, dict]) -> None:
     handles = [plt.Line2D([], [], label=s, **look[s]) for s in look]
     figure.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
 
 
-def _grid(rows: int, datasets: list[str]) -> tuple[plt.Figure, np.ndarray]:
+WRAP = 4  # the most task panels in one row: more tasks wrap onto further rows
+
+
+def _grid(blocks: int, datasets: list[str]) -> tuple[plt.Figure, dict[tuple[int, str], plt.Axes]]:
+    """One panel per (block, task), keyed so: the tasks of a block fill rows of at most ``WRAP`` panels
+    (7 tasks: 4 + 3), blocks (a second metric) stack below; slots left over are removed."""
     sns.set_theme(style="whitegrid", context="paper")
-    return plt.subplots(rows, len(datasets), figsize=(3.4 * len(datasets), 2.9 * rows), squeeze=False)
+    task_rows = -(-len(datasets) // WRAP)
+    columns = -(-len(datasets) // task_rows)
+    rows = blocks * task_rows
+    figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.9 * rows), squeeze=False)
+    panels = {
+        (block, dataset): axes[block * task_rows + i // columns, i % columns]
+        for block in range(blocks)
+        for i, dataset in enumerate(datasets)
+    }
+    used = {id(ax) for ax in panels.values()}
+    for ax in axes.flat:
+        if id(ax) not in used:
+            ax.remove()
+    return figure, panels
+
+
+def _first_column(ax: plt.Axes) -> bool:
+    return ax.get_subplotspec().is_first_col()
 
 
 def plot_regret(curves: pd.DataFrame, out: Path) -> list[Path]:
@@ -84,10 +106,10 @@ def plot_regret(curves: pd.DataFrame, out: Path) -> list[Path]:
     metrics = [("regret", "report_metric"), ("objective_regret", "objective_metric")]
     searched_other = (curves["objective_metric"] != curves["report_metric"]).any()
     metrics = [m for m in metrics[: 2 if searched_other else 1] if curves[m[0]].notna().any()]
-    figure, axes = _grid(len(metrics), datasets)
+    figure, panels = _grid(len(metrics), datasets)
     for row, (value, metric) in enumerate(metrics):
-        for col, dataset in enumerate(datasets):
-            ax, part = axes[row, col], curves[curves["dataset"] == dataset]
+        for dataset in datasets:
+            ax, part = panels[row, dataset], curves[curves["dataset"] == dataset]
             for searcher, frame in part.groupby("searcher"):
                 line = _mean_interval(frame, "step", value)
                 ax.plot(line.index, line["mean"], lw=1.2, markevery=max(1, len(line) // 6), ms=3, **look[searcher])
@@ -96,10 +118,11 @@ def plot_regret(curves: pd.DataFrame, out: Path) -> list[Path]:
             if value == "regret" and len(ceiling):
                 ax.axhline(ceiling.iloc[0], color="0.3", lw=0.8, ls=(0, (4, 3)))
             _regret_axis(ax, part[value])
-            ax.set_title(dataset if row == 0 else "", fontsize=9)
+            ax.set_title(dataset, fontsize=9)
             ax.set_xlabel("evaluations" if row == len(metrics) - 1 else "")
-            ax.set_ylabel(f"{part[metric].iloc[0]} regret" if col == 0 else "")
-    _legend(figure, axes, look)
+            shared = curves[metric].nunique() == 1  # one metric: label the first column only
+            ax.set_ylabel(f"{part[metric].iloc[0]} regret" if _first_column(ax) or not shared else "")
+    _legend(figure, look)
     figure.tight_layout()
     return _save(figure, out, "regret_vs_evaluations")
 
@@ -140,9 +163,9 @@ def plot_regret_vs_cost(curves: pd.DataFrame, out: Path) -> list[Path]:
     grid = grid.dropna(subset=["regret"])
     datasets = sorted(grid["dataset"].unique())
     look = styles(list(curves["searcher"].unique()))
-    figure, axes = _grid(1, datasets)
-    for col, dataset in enumerate(datasets):
-        ax = axes[0, col]
+    figure, panels = _grid(1, datasets)
+    for dataset in datasets:
+        ax = panels[0, dataset]
         for searcher, frame in grid[grid["dataset"] == dataset].groupby("searcher"):
             line = _mean_interval(frame, "cost", "regret")
             ax.step(line.index / 3600, line["mean"], where="post", lw=1.2, **(look[searcher] | {"marker": None}))
@@ -153,8 +176,9 @@ def plot_regret_vs_cost(curves: pd.DataFrame, out: Path) -> list[Path]:
         _regret_axis(ax, grid.loc[grid["dataset"] == dataset, "regret"])
         metric = curves.loc[curves["dataset"] == dataset, "report_metric"].iloc[0]
         ax.set(title=dataset, xlabel="cumulative evaluation cost (hours)")
-        ax.set_ylabel(f"{metric} regret" if col == 0 else "")
-    _legend(figure, axes, look)
+        shared = curves["report_metric"].nunique() == 1
+        ax.set_ylabel(f"{metric} regret" if _first_column(ax) or not shared else "")
+    _legend(figure, look)
     figure.tight_layout()
     return _save(figure, out, "regret_vs_cost")
 
@@ -182,7 +206,7 @@ def plot_rank_over_budget(rank_table: pd.DataFrame, out: Path) -> list[Path]:
     ax.set_xticks(range(len(budgets)), [str(b) for b in budgets])
     ax.invert_yaxis()
     ax.set(xlabel="evaluations", ylabel="mean rank (1 = best)")
-    _legend(figure, np.array([[ax]]), look)
+    _legend(figure, look)
     return _save(figure, out, "rank_over_budget")
 
 
@@ -203,10 +227,10 @@ def plot_accuracy_vs_cost(final: pd.DataFrame, out: Path) -> list[Path]:
     """H2: final accuracy against search cost per trial; marker fill says how the cost was obtained."""
     datasets = sorted(final["dataset"].unique())
     look = styles(list(final["searcher"].unique()))
-    figure, axes = _grid(1, datasets)
+    figure, panels = _grid(1, datasets)
     kinds = sorted(final["cost_kind"].unique())
-    for col, dataset in enumerate(datasets):
-        ax = axes[0, col]
+    for dataset in datasets:
+        ax = panels[0, dataset]
         for (searcher, kind), group in final[final["dataset"] == dataset].groupby(["searcher", "cost_kind"]):
             colour = look[searcher]["color"]
             ax.scatter(group["cost_seconds"] / 3600, group["accuracy"], s=18, marker=look[searcher]["marker"],
@@ -216,8 +240,11 @@ def plot_accuracy_vs_cost(final: pd.DataFrame, out: Path) -> list[Path]:
             ax.set_xscale("log")
             _plain_ticks(ax)
         ax.tick_params(axis="x", labelrotation=30)
-        ax.set(title=dataset, xlabel="search cost (hours)", ylabel="final accuracy (%)" if col == 0 else "")
-    _legend(figure, axes, {s: v | {"linestyle": "none"} for s, v in look.items()})
+        metric = final.loc[final["dataset"] == dataset, "report_metric"].iloc[0]
+        shared = final["report_metric"].nunique() == 1  # one metric: label the first column only
+        ylabel = f"incumbent's final {metric}" if _first_column(ax) or not shared else ""
+        ax.set(title=dataset, xlabel="search cost (hours)", ylabel=ylabel)
+    _legend(figure, {s: v | {"linestyle": "none"} for s, v in look.items()})
     if len(kinds) > 1:
         figure.text(0.01, -0.02, f"filled: {kinds[0]} cost; hollow: {', '.join(kinds[1:])}", fontsize=7)
     figure.tight_layout()
@@ -231,5 +258,14 @@ def _regret_axis(ax: plt.Axes, regrets: pd.Series) -> None:
     values = regrets.dropna()
     if len(values) and values.min() > 1 and values.max() < 10 * values.min():
         return
-    ax.set_yscale("symlog", linthresh=0.1)
+    ax.set_yscale("symlog", linthresh=linear_below(values))
     ax.set_ylim(bottom=0)
+
+
+def linear_below(regrets: pd.Series) -> float:
+    """Where a symlog regret axis turns linear: the power of ten at or below the 5th percentile of the positive
+    regrets (a task scored 0-1 like SSIM gets 0.001 where accuracy in % gets 0.1), never above 0.1."""
+    positive = regrets[regrets > 0]
+    if positive.empty:
+        return 0.1
+    return float(min(0.1, 10.0 ** np.floor(np.log10(positive.quantile(0.05)))))
