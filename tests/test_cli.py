@@ -85,6 +85,24 @@ def test_a_run_with_every_trial_stored_imports_no_torch(tmp_path):
     assert "0 trials run, 1 already in" in again.stdout and again.stdout.split()[-1] == "False"  # ... stored, not
 
 
+def test_a_dry_run_says_what_is_left_and_its_cost_and_writes_nothing(tmp_path, capsys):
+    suite, store = _small_suite(tmp_path), tmp_path / "s.sqlite"
+    assert main(["run", suite, "--store", str(store), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "12 of 12 trials to run; no estimate for local-search, random-search" in printed
+    assert not store.exists()  # a dry run creates no store
+    main(["run", suite, "--store", str(store), "--quiet"])
+    (tmp_path / "more.toml").write_text(SMALL.replace("seeds = [0, 1, 2]", "seeds = [0, 1, 2, 3]"))
+    before = store.read_bytes()
+    capsys.readouterr()
+    assert main(["run", str(tmp_path / "more.toml"), "--store", str(store), "--jobs", "2", "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    row = next(line.split() for line in lines if line.strip().startswith("random-search"))
+    assert row[1:5] == ["8", "6", "2", "0"]  # trials, stored, to run, re-runs
+    assert "4 of 16 trials to run, about" in lines[-1] and "wall with --jobs 2" in lines[-1]
+    assert store.read_bytes() == before  # nothing claimed or written
+
+
 def test_export_writes_parquet_and_csv(tmp_path):
     store = tmp_path / "q.sqlite"
     main(["run", _small_suite(tmp_path), "--store", str(store), "--quiet"])

@@ -29,6 +29,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     store_path = Path(args.store or f"results/{suites[0].name}.sqlite")
     specs = list({spec.key: spec for suite in suites for spec in map(resolve, suite.trials())}.values())
     timeout = args.trial_timeout or max(suite.trial_timeout for suite in suites)
+    if args.dry_run:
+        from tnasbench.plan import plan, plan_lines
+
+        title = " + ".join(suite.name for suite in suites)
+        print("\n".join(plan_lines(title, plan(specs, store_path), store_path, args.jobs)))
+        return 0
     code = _run(" + ".join(suite.name for suite in suites), specs, Store(store_path), args, timeout)
     if args.report:
         from tnasbench.report import build_report
@@ -264,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trial-timeout", type=arguments.seconds, metavar="SECONDS", help=timeout_help)
     run.add_argument("--report", type=arguments.folder, metavar="DIR", help="write a report to DIR afterwards")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    dry_help = "say what would run and its estimated cost (from the store's finished trials), then stop"
+    run.add_argument("--dry-run", action="store_true", help=dry_help)
     run.set_defaults(func=_cmd_run)
     tabulate = sub.add_parser("tabulate", help="train a seeded sample of cells on live datasets and export the tables")
     tabulate.add_argument("recipe", help="a tabulate recipe (a suite file), e.g. suites/tabulate-images.toml")
