@@ -219,6 +219,10 @@ def test_new_data_supersedes_older_runs_and_report_status_verify_agree(fresh_hom
     assert main(["run", str(tmp_path / "walk.toml"), "--store", store, "--quiet"]) == 0
     assert main(["data", "import", str(TEST200)]) == 0
     capsys.readouterr()
+    assert main(["run", str(tmp_path / "walk.toml"), "--store", store, "--dry-run"]) == 0
+    planned = capsys.readouterr().out.splitlines()
+    assert "4 of 4 trials to run, about" in planned[-1]  # estimated from the older runs
+    assert [line.split()[1:5] for line in planned if "-search " in line] == [["2", "0", "2", "2"]] * 2  # re-runs
     assert main(["run", str(tmp_path / "walk.toml"), "--store", store, "--quiet"]) == 0
     assert "note: 4 trials re-run because their code or data changed" in capsys.readouterr().err
     assert main(["report", store, "--out", out]) == 0
