@@ -46,8 +46,9 @@ def styles(labels: list[str]) -> dict[str, dict]:
 
 def _save(figure: plt.Figure, out: Path, stem: str) -> list[Path]:
     paths = [out / f"{stem}.png", out / f"{stem}.svg"]
-    figure.savefig(paths[0], dpi=120, bbox_inches="tight")
-    figure.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
+    bbox = figure.get_tightbbox().padded(0.1)  # "tight" once for both formats (each save would lay it out again)
+    figure.savefig(paths[0], dpi=120, bbox_inches=bbox)
+    figure.savefig(paths[1], bbox_inches=bbox, metadata={"Date": None})
     plt.close(figure)
     return paths
 
