@@ -98,9 +98,44 @@ def test_a_dry_run_says_what_is_left_and_its_cost_and_writes_nothing(tmp_path, c
     assert main(["run", str(tmp_path / "more.toml"), "--store", str(store), "--jobs", "2", "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
     row = next(line.split() for line in lines if line.strip().startswith("random-search"))
-    assert row[1:5] == ["8", "6", "2", "0"]  # trials, stored, to run, re-runs
-    assert "4 of 16 trials to run, about" in lines[-1] and "wall with --jobs 2" in lines[-1]
+    assert row[1:6] == ["8", "6", "0", "2", "0"]  # trials, stored, held, to run, re-runs
+    assert "4 of 16 trials to run, about" in lines[-1] and "wall with 2 jobs" in lines[-1]
     assert store.read_bytes() == before  # nothing claimed or written
+
+
+def test_a_dry_run_counts_as_the_runner_does_and_refuses_what_it_refuses(tmp_path, capsys):
+    """Incomplete trials are to run again, live claims are held, and a bad store is one line, exit 2."""
+    import sqlite3
+
+    from tnasbench.runner import resolve
+    from tnasbench.store import Store
+    from tnasbench.suite import load_suite
+
+    suite, store = _small_suite(tmp_path), tmp_path / "s.sqlite"
+    main(["run", suite, "--store", str(store), "--quiet"])
+    specs = [resolve(s) for s in load_suite(suite).trials() if s.searcher == "random-search"]
+    with sqlite3.connect(store) as db:  # one trial loses observations, another is claimed by a live runner
+        db.execute("DELETE FROM observations WHERE trial = ? AND step > 10", (specs[0].key,))
+        db.execute("DELETE FROM trials WHERE key = ?", (specs[1].key,))
+        db.execute("DELETE FROM observations WHERE trial = ?", (specs[1].key,))
+    Store(store).claim_trial(specs[1], 94.0, {}, "other-host:1")
+    capsys.readouterr()
+    assert main(["run", suite, "--store", str(store), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    row = next(line.split() for line in lines if line.strip().startswith("random-search"))
+    assert row[1:6] == ["6", "4", "1", "1", "0"]  # trials, stored, held, to run (the incomplete one), re-runs
+    assert "1 held by another live runner" in lines[-1]
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "text.sqlite").write_text("not a store")
+    for bad, message in [
+        ("folder", "is a folder, not a store"),
+        ("afile/s.sqlite", "is a file, not a folder"),
+        ("text.sqlite", "is not a tnasbench store"),
+    ]:
+        result = run_cli("run", suite, "--store", str(tmp_path / bad), "--dry-run")
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, bad
+        assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_export_writes_parquet_and_csv(tmp_path):
@@ -222,7 +257,7 @@ def test_new_data_supersedes_older_runs_and_report_status_verify_agree(fresh_hom
     assert main(["run", str(tmp_path / "walk.toml"), "--store", store, "--dry-run"]) == 0
     planned = capsys.readouterr().out.splitlines()
     assert "4 of 4 trials to run, about" in planned[-1]  # estimated from the older runs
-    assert [line.split()[1:5] for line in planned if "-search " in line] == [["2", "0", "2", "2"]] * 2  # re-runs
+    assert [line.split()[1:6] for line in planned if "-search " in line] == [["2", "0", "0", "2", "2"]] * 2
     assert main(["run", str(tmp_path / "walk.toml"), "--store", store, "--quiet"]) == 0
     assert "note: 4 trials re-run because their code or data changed" in capsys.readouterr().err
     assert main(["report", store, "--out", out]) == 0

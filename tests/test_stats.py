@@ -267,6 +267,7 @@ def test_signed_rank_p_by_hand():
     assert signed_rank_p(np.array([1.0, 2.0, 3.0])) == pytest.approx(2 / 8)  # all one way: 2 of 8 flips as extreme
     assert signed_rank_p(np.array([1.0, -1.0])) == 1.0
     assert signed_rank_p(np.zeros(4)) == 1.0
+    assert np.isnan(signed_rank_p(np.array([1.0, 2.0, np.nan, 3.0])))  # as scipy: a missing pair is no evidence
 
 
 def test_holm_adjusted_is_statsmodels_holm():

@@ -30,10 +30,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     specs = list({spec.key: spec for suite in suites for spec in map(resolve, suite.trials())}.values())
     timeout = args.trial_timeout or max(suite.trial_timeout for suite in suites)
     if args.dry_run:
-        from tnasbench.plan import plan, plan_lines
+        from tnasbench.plan import open_for_plan, plan, plan_lines
+        from tnasbench.runner import check_labels
 
+        store = open_for_plan(store_path)  # refused as a run would refuse it; None where a run would create it
+        if store is not None:
+            check_labels(store, specs)
         title = " + ".join(suite.name for suite in suites)
-        print("\n".join(plan_lines(title, plan(specs, store_path), store_path, args.jobs)))
+        print("\n".join(plan_lines(title, plan(specs, store), store_path, args.jobs)))
+        if store is not None:
+            store.close()
         return 0
     code = _run(" + ".join(suite.name for suite in suites), specs, Store(store_path), args, timeout)
     if args.report:

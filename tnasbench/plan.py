@@ -4,34 +4,39 @@ from the store's own finished trials (``tnasbench run --dry-run``). Reads the st
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
 
+from tnasbench.errors import TnasbenchError
+from tnasbench.store import Store
 from tnasbench.suite import TrialSpec
 
-COLUMNS = ["searcher", "trials", "stored", "to_run", "reruns", "seconds_each", "seconds"]
+COLUMNS = ["searcher", "trials", "stored", "held", "to_run", "reruns", "seconds_each", "seconds", "longest"]
 
 
-def machine_seconds(path: Path) -> pd.DataFrame:
-    """Each finished trial's machine time in the store at ``path``: the searcher's set-up plus every step's
-    wall clock (ask, evaluate, tell). Columns benchmark, label, budget, seconds; empty without a store."""
-    columns = ["key", "benchmark", "label", "budget", "seconds"]
-    if not path.is_file() or not path.stat().st_size:
-        return pd.DataFrame(columns=columns)
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        query = """SELECT t.key, t.benchmark, t.label, t.budget_evaluations, t.searcher_info, SUM(o.wall_seconds)
-                   FROM trials t JOIN observations o ON o.trial = t.key
-                   WHERE t.status = 'done' GROUP BY t.key"""
-        rows = [
-            (key, benchmark, label, budget, _setup_seconds(info) + (steps or 0.0))
-            for key, benchmark, label, budget, info, steps in db.execute(query)
-        ]
-    finally:
-        db.close()
-    return pd.DataFrame(rows, columns=columns)
+def open_for_plan(path: Path) -> Store | None:
+    """The store at ``path`` opened read-only (refused as ``run`` would refuse it), or None where a run would
+    create it."""
+    if path.exists():
+        return Store(path, readonly=True)
+    parent = next(p for p in path.parents if p.exists())
+    if not parent.is_dir():
+        raise TnasbenchError(f"{path}: {parent} is a file, not a folder: pass a store path inside a folder")
+    return None
+
+
+def machine_seconds(store: Store, complete: set[str]) -> pd.DataFrame:
+    """The machine time of each trial in ``complete``: the searcher's set-up plus every step's wall clock
+    (ask, evaluate, tell). Columns key, benchmark, label, budget, seconds."""
+    query = """SELECT t.key, t.benchmark, t.label, t.budget_evaluations, t.searcher_info, SUM(o.wall_seconds)
+               FROM trials t JOIN observations o ON o.trial = t.key WHERE t.status = 'done' GROUP BY t.key"""
+    rows = [
+        (key, benchmark, label, budget, _setup_seconds(info) + (steps or 0.0))
+        for key, benchmark, label, budget, info, steps in store.db.execute(query)
+        if key in complete
+    ]
+    return pd.DataFrame(rows, columns=["key", "benchmark", "label", "budget", "seconds"])
 
 
 def _setup_seconds(info: str | None) -> float:
@@ -41,58 +46,57 @@ def _setup_seconds(info: str | None) -> float:
         return 0.0
 
 
-def plan(specs: list[TrialSpec], path: Path) -> pd.DataFrame:
-    """Per searcher label: its trials, those already done in the store at ``path``, those to run (and how
-    many of them re-run a slot finished under older code or data), and the estimated machine seconds: the
-    median of this store's finished trials of that label on that benchmark and budget (NaN without one)."""
-    stored = machine_seconds(path)
-    done = set(stored["key"])
-    finished_slots = _finished_slots(path)
+def plan(specs: list[TrialSpec], store: Store | None) -> pd.DataFrame:
+    """Per searcher label: its trials, those done in ``store`` (complete, as ``run`` counts them), those held
+    by another live runner, those to run (and how many re-run a slot finished under older code or data), and
+    the estimated machine seconds: the median of the store's complete trials of that label on that benchmark
+    and budget (NaN without one)."""
+    if store is None:
+        done, held, finished_slots = set(), set(), set()
+        stored = pd.DataFrame(columns=["key", "benchmark", "label", "budget", "seconds"])
+    else:
+        trials = store.progress()
+        incomplete = set(store.incomplete())
+        complete = trials[(trials["status"] == "done") & ~trials["key"].isin(incomplete)]
+        done = set(complete["key"])
+        held = set(trials.loc[trials["status"] == "running", "key"])  # live claims; lapsed ones are "interrupted"
+        finished_slots = {TrialSpec.from_json(text).slot for text in complete["spec"]}
+        stored = machine_seconds(store, done)
     typical = stored.groupby(["benchmark", "label", "budget"])["seconds"].median().to_dict()
     rows = []
     for spec in specs:
-        pending = spec.key not in done
         each = typical.get((spec.benchmark, spec.label, spec.budget.evaluations), float("nan"))
-        rows.append(
-            {
-                "searcher": spec.label,
-                "trials": 1,
-                "stored": int(not pending),
-                "to_run": int(pending),
-                "reruns": int(pending and spec.slot in finished_slots),
-                "seconds_each": each,
-                "seconds": each if pending else 0.0,
-            }
-        )
+        state = "stored" if spec.key in done else "held" if spec.key in held else "to_run"
+        rerun = state == "to_run" and spec.slot in finished_slots
+        rows.append({"searcher": spec.label, "state": state, "rerun": rerun, "each": each})
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
     frame = pd.DataFrame(rows)
-    sums = frame.groupby("searcher", sort=True)[["trials", "stored", "to_run", "reruns"]].sum()
-    each = frame.groupby("searcher")["seconds_each"].median()
-    seconds = frame.groupby("searcher")["seconds"].sum(min_count=1)
-    unknown = frame[frame["to_run"] == 1].groupby("searcher")["seconds_each"].apply(lambda s: s.isna().any())
-    seconds[unknown.reindex(seconds.index, fill_value=False)] = float("nan")  # some pending trial has no estimate
-    return sums.assign(seconds_each=each, seconds=seconds).reset_index()[COLUMNS]
+    pending = frame[frame["state"] == "to_run"]
+    table = frame.groupby("searcher").agg(trials=("state", "size"), seconds_each=("each", "median"))
+    for state in ("stored", "held", "to_run"):
+        table[state] = frame[frame["state"] == state].groupby("searcher").size().reindex(table.index, fill_value=0)
+    table["reruns"] = pending.groupby("searcher")["rerun"].sum().reindex(table.index, fill_value=0).astype(int)
+    grouped = pending.groupby("searcher")["each"]
+    table["seconds"] = grouped.apply(_total).reindex(table.index, fill_value=0.0)
+    table["longest"] = grouped.max().reindex(table.index).fillna(0.0)
+    return table.reset_index()[COLUMNS]
 
 
-def _finished_slots(path: Path) -> set[tuple]:
-    if not path.is_file() or not path.stat().st_size:
-        return set()
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return {TrialSpec.from_json(text).slot for (text,) in db.execute("SELECT spec FROM trials WHERE status='done'")}
-    finally:
-        db.close()
+def _total(seconds: pd.Series) -> float:
+    """The sum of the estimates, unknown (NaN) when any of them is."""
+    return float("nan") if seconds.isna().any() else float(seconds.sum())
 
 
 def plan_lines(title: str, table: pd.DataFrame, store: Path, jobs: int) -> list[str]:
     """The dry run's report: one line per searcher and a total, in hours where it is long."""
     lines = [f"{title}: dry run against {store} (nothing is run, claimed or written)"]
-    lines.append(f"  {'searcher':<24}{'trials':>7}{'stored':>8}{'to run':>8}{'re-runs':>9}{'each':>10}{'total':>10}")
+    names = ("trials", 7), ("stored", 8), ("held", 6), ("to run", 8), ("re-runs", 9), ("each", 10), ("total", 10)
+    lines.append(f"  {'searcher':<24}" + "".join(f"{name:>{width}}" for name, width in names))
     for row in table.itertuples():
         lines.append(
-            f"  {row.searcher:<24}{row.trials:>7}{row.stored:>8}{row.to_run:>8}{row.reruns:>9}"
-            f"{_duration(row.seconds_each):>10}{_duration(row.seconds if row.to_run else 0.0):>10}"
+            f"  {row.searcher:<24}{row.trials:>7}{row.stored:>8}{row.held:>6}{row.to_run:>8}{row.reruns:>9}"
+            f"{_duration(row.seconds_each):>10}{_duration(row.seconds):>10}"
         )
     to_run = int(table["to_run"].sum())
     known = table.loc[table["to_run"] > 0, "seconds"]
@@ -100,10 +104,13 @@ def plan_lines(title: str, table: pd.DataFrame, store: Path, jobs: int) -> list[
     total = f"{to_run} of {int(table['trials'].sum())} trials to run"
     if to_run and known.notna().any():
         seconds = float(known.sum())
-        total += f", about {_duration(seconds)} of machine time ({_duration(seconds / jobs)} wall with --jobs {jobs})"
+        wall = max(seconds / jobs, float(table["longest"].max()))  # no worker count beats the longest trial
+        total += f", about {_duration(seconds)} of machine time (at least {_duration(wall)} wall with {jobs} jobs)"
         total += " from this store's finished trials"
     if missing:
         total += f"; no estimate for {', '.join(missing)} (no finished trial of theirs in this store)"
+    if held := int(table["held"].sum()):
+        total += f"; {held} held by another live runner"
     return [*lines, total]
 
 

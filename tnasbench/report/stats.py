@@ -161,7 +161,7 @@ def signed_rank_p(diff: np.ndarray) -> float:
     the p scipy gives (its exact test without ties, its exhaustive permutation test with ties or zeros) at a
     fraction of the cost (scipy scores each of the 2^n flips in Python: ~0.8 s a test). Beyond it, scipy.
     """
-    if len(diff) > EXACT_PAIRS:
+    if len(diff) > EXACT_PAIRS or np.isnan(diff).any():  # (scipy's p is NaN for a NaN difference)
         return float(stats.wilcoxon(diff).pvalue)
     nonzero = diff[diff != 0]
     if len(nonzero) == 0:
