@@ -114,3 +114,24 @@ def test_many_tasks_wrap_onto_rows_of_at_most_four_panels(tmp_path):
     figure, panels = _grid(1, tasks[:3])  # three tasks stay in one row
     assert figure.axes[0].get_subplotspec().get_gridspec().nrows == 1 and len(figure.axes) == 3
     plt.close(figure)
+
+
+def test_the_regret_figure_of_five_tasks_and_two_metrics_wraps_into_four_rows(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from tnasbench.report.figures import plot_regret
+
+    rows = [
+        (f"task{t}", searcher, seed, step, 5.0 / step, 4.0 / step)
+        for t in range(5)
+        for searcher in ("tnas", "random-search")
+        for seed in range(2)
+        for step in range(1, 11)
+    ]
+    curves = pd.DataFrame(rows, columns=["dataset", "searcher", "trial", "step", "regret", "objective_regret"])
+    curves = curves.assign(trial=curves["dataset"] + curves["searcher"] + curves["trial"].astype(str))
+    curves = curves.assign(report_metric="test", objective_metric="val", ceiling_regret=np.nan)
+    png, svg = plot_regret(curves, tmp_path)
+    width, height = Image.open(png).size  # 3 columns (3 + 2 tasks) x 4 rows (2 task rows per metric)
+    assert svg.stat().st_size > 10_000 and height > width * 0.8
