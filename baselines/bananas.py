@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
+from tnasbench.lazy import lazy_import
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
 from tnasbench.space import SearchSpace
+
+torch = lazy_import("torch")
 
 
 @dataclass(frozen=True)
@@ -35,29 +36,6 @@ class BananasConfig:
             raise ValueError(f"bananas: acquisition must be 'its' or 'ucb', got {self.acquisition!r}")
         if min(self.initial, self.ensemble, self.layers, self.width, self.epochs, self.parents) < 1:
             raise ValueError("bananas: initial, ensemble, layers, width, epochs and parents must be at least 1")
-
-
-class EnsembleMLP(nn.Module):
-    """``members`` independent MLPs evaluated as one batched network (weights ``[members, in, out]``)."""
-
-    def __init__(self, members: int, inputs: int, layers: int, width: int) -> None:
-        super().__init__()
-        sizes = [inputs] + [width] * layers + [1]
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
-            bound = 1 / a**0.5
-            self.weights.append(nn.Parameter(torch.empty(members, a, b).uniform_(-bound, bound)))
-            self.biases.append(nn.Parameter(torch.empty(members, 1, b).uniform_(-bound, bound)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``[n, inputs]`` → predictions ``[members, n]``."""
-        h = x.expand(len(self.weights[0]), -1, -1)
-        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = torch.baddbmm(b, h, w)
-            if k < len(self.weights) - 1:
-                h = torch.relu(h)
-        return h.squeeze(-1)
 
 
 def _checked_encoding(space: SearchSpace, wanted: str) -> str:
@@ -115,6 +93,8 @@ class Bananas(ObservingSearcher):
 
     def _predict(self, candidates: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Ensemble mean and spread at the candidates, after fitting on the observations (MAE, Adam)."""
+        from baselines.ensemble_mlp import EnsembleMLP
+
         y = torch.tensor(self.accuracies, dtype=torch.float32)
         y = (y - y.mean()) / (y.std() + 1e-8)
         paths = self.encoded(self._encoding, torch.float32)

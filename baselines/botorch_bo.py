@@ -11,23 +11,20 @@ training kernel (``candidate_mean_std``). Tests check both against BoTorch's own
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
-from botorch.acquisition import LogExpectedImprovement, UpperConfidenceBound
-from botorch.acquisition.analytic import _log_ei_helper
-from botorch.fit import fit_gpytorch_mll
-from botorch.models import SingleTaskGP
-from botorch.models.transforms import Standardize
-from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from baselines.numpy_mll import NumpyExactMLL
-from tnasbench.gp import exact_posterior
+from tnasbench.lazy import lazy_import
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
 from tnasbench.space import SearchSpace
+
+if TYPE_CHECKING:
+    from botorch.models import SingleTaskGP
+
+torch = lazy_import("torch")
 
 CHUNK = 4096  # candidates per acquisition call
 
@@ -103,6 +100,8 @@ class BotorchEI(ObservingSearcher):
 
     def stock_scores(self, model: SingleTaskGP, x: torch.Tensor) -> torch.Tensor:
         """BoTorch's own acquisition function at the candidates ``x`` (a batch of q=1 candidates)."""
+        from botorch.acquisition import LogExpectedImprovement, UpperConfidenceBound
+
         if self.acquisition == "ucb":
             acq = UpperConfidenceBound(model, beta=self.config.beta)
         else:
@@ -112,6 +111,8 @@ class BotorchEI(ObservingSearcher):
 
     def scores(self, model: SingleTaskGP, x: torch.Tensor) -> torch.Tensor:
         """The same acquisition from one shared factorisation (argmax-equal to ``stock_scores``)."""
+        from botorch.acquisition.analytic import _log_ei_helper
+
         mean, std = candidate_mean_std(model, x)  # in the model's standardised units
         if self.acquisition == "ucb":
             return mean + self.config.beta**0.5 * std
@@ -123,6 +124,13 @@ class BotorchEI(ObservingSearcher):
 def fit_gp(x: torch.Tensor, y: torch.Tensor, seed: int, fast: bool = True) -> SingleTaskGP:
     """BoTorch's default ``SingleTaskGP`` on (x, y [n]), fitted by BoTorch's own ``fit_gpytorch_mll``, with
     the NumPy likelihood when ``fast`` (the same fit, cheaper) and stock autograd otherwise."""
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from botorch.models.transforms import Standardize
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+
+    from baselines.numpy_mll import NumpyExactMLL
+
     model = SingleTaskGP(x, y.unsqueeze(-1), outcome_transform=Standardize(m=1))
     mll = ExactMarginalLogLikelihood(model.likelihood, model)
     with torch.random.fork_rng():  # BoTorch re-draws from the priors when a fit fails
@@ -134,6 +142,8 @@ def fit_gp(x: torch.Tensor, y: torch.Tensor, seed: int, fast: bool = True) -> Si
 def candidate_mean_std(model: SingleTaskGP, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Posterior mean and standard deviation of ``model``'s latent function at each row of ``x``, in
     standardised units (before the outcome transform is undone), from one shared Cholesky factor."""
+    from tnasbench.gp import exact_posterior
+
     model.eval()
     train_x, train_y = model.train_inputs[0], model.train_targets
     noise = model.likelihood.noise.detach()

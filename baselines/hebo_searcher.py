@@ -29,13 +29,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from tnasbench.benchmarks.protocol import Result
 from tnasbench.errors import TnasbenchError
+from tnasbench.lazy import lazy_import
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext, Searcher
 from tnasbench.space import SearchSpace
+
+torch = lazy_import("torch")
 
 CHUNK = 512  # candidates per acquisition call
 INSTALL = "pip install --no-deps hebo==0.3.6 && pip install pymoo GPy catboost disjoint-set (or: tox -e hebo)"

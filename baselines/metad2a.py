@@ -31,20 +31,21 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
-from torch import nn
-from torch.nn import functional as F
 
+from tnasbench.lazy import lazy_import
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
 from tnasbench.seeding import derive_seed
 from tnasbench.space import SearchSpace
-from tnasbench.tnas.arch_encoder import DagGruEncoder, cell_graphs
-from tnasbench.tnas.dataset_encoder import DatasetEncoder, image_features
+
+if TYPE_CHECKING:
+    from torch import nn
+
+torch = lazy_import("torch")
 
 TARGET = -1  # the task index of the target's dataset code
 
@@ -71,81 +72,6 @@ class MetaD2AConfig:
             raise ValueError(f"metad2a: top_fraction must lie in (0, 1], got {self.top_fraction!r}")
         if self.lr <= 0 or self.kl_weight < 0:
             raise ValueError(f"metad2a: lr must be > 0 and kl_weight >= 0, got {self.lr!r}, {self.kl_weight!r}")
-
-
-class TaskCodes(nn.Module):
-    """A code per meta task (``0 .. tasks-1``) and for the target (``TARGET``): learned embeddings, the
-    target's their mean, or the Set Transformer over image features (the target's features last)."""
-
-    def __init__(self, tasks: int, width: int, hidden: int, features: list[torch.Tensor] | None = None) -> None:
-        super().__init__()
-        self.features = features
-        if features is None:
-            self.table = nn.Parameter(0.1 * torch.randn(tasks, width))
-        else:
-            self.encoder = DatasetEncoder(features[0].shape[-1], hidden, width, heads=math.gcd(hidden, 4))
-
-    def forward(self, task: int) -> torch.Tensor:
-        if self.features is not None:
-            return self.encoder(self.features[task])
-        return self.table.mean(0) if task == TARGET else self.table[task]
-
-
-class Predictor(nn.Module):
-    """Accuracy predictor: DAG GRU code of the cell and the dataset code into an MLP."""
-
-    def __init__(self, num_types: int, codes: TaskCodes, hidden: int, code: int) -> None:
-        super().__init__()
-        self.encoder, self.codes = DagGruEncoder(hidden, hidden, num_types), codes
-        self.head = nn.Sequential(nn.Linear(hidden + code, hidden), nn.ReLU(), nn.Linear(hidden, 1))
-
-    def forward(self, types: torch.Tensor, adjacency: torch.Tensor, task: int) -> torch.Tensor:
-        h = self.encoder(types, adjacency)
-        return self.head(torch.cat([h, self.codes(task).expand(len(h), -1)], dim=1)).squeeze(1)
-
-
-class Generator(nn.Module):
-    """Conditional VAE over cells: DAG GRU encoder to q(z | cell); a GRU decoder emitting one categorical
-    choice per dimension, in the space's order, from z, the dataset code and the previous choice."""
-
-    def __init__(self, sizes: tuple[int, ...], num_types: int, codes: TaskCodes, config: MetaD2AConfig) -> None:
-        super().__init__()
-        self.sizes, self.latent, self.codes = sizes, config.latent, codes
-        self.offsets = [sum(sizes[:d]) for d in range(len(sizes))]
-        self.encoder = DagGruEncoder(config.hidden, 2 * config.latent, num_types)
-        condition = config.latent + config.code
-        self.embed = nn.Embedding(sum(sizes) + 1, config.hidden)  # every dimension's choices, then a start token
-        self.start = nn.Linear(condition, config.hidden)
-        self.cell = nn.GRUCell(config.hidden + condition, config.hidden)
-        self.heads = nn.ModuleList(nn.Linear(config.hidden, size) for size in sizes)
-
-    def _decode(self, condition: torch.Tensor, choices: torch.Tensor | None = None) -> tuple[list, torch.Tensor]:
-        """Logits per dimension and the choices: ``choices`` fed back (teacher forcing), else sampled."""
-        h = torch.tanh(self.start(condition))
-        token = torch.full((len(condition),), sum(self.sizes), dtype=torch.long)
-        logits, picked = [], []
-        for d, head in enumerate(self.heads):
-            h = self.cell(torch.cat([self.embed(token), condition], dim=1), h)
-            logits.append(head(h))
-            pick = choices[:, d] if choices is not None else torch.multinomial(F.softmax(logits[-1], 1), 1).squeeze(1)
-            picked.append(pick)
-            token = pick + self.offsets[d]
-        return logits, torch.stack(picked, dim=1)
-
-    def loss(self, types: torch.Tensor, adjacency: torch.Tensor, choices: torch.Tensor, task: int, beta: float):
-        """Negative ELBO per cell: reconstruction cross-entropy + β KL(q(z | cell) ‖ N(0, I))."""
-        mean, log_var = self.encoder(types, adjacency).chunk(2, dim=1)
-        z = mean + (0.5 * log_var).exp() * torch.randn_like(mean)
-        logits, _ = self._decode(torch.cat([z, self.codes(task).expand(len(z), -1)], dim=1), choices)
-        recon = sum(F.cross_entropy(out, choices[:, d]) for d, out in enumerate(logits))
-        kl = -0.5 * (1 + log_var - mean**2 - log_var.exp()).sum(1).mean()
-        return recon + beta * kl
-
-    @torch.no_grad()
-    def sample(self, count: int, task: int) -> torch.Tensor:
-        """``count`` cells' choices decoded from z ~ N(0, I) for ``task``'s dataset code."""
-        z = torch.randn(count, self.latent)
-        return self._decode(torch.cat([z, self.codes(task).expand(count, -1)], dim=1))[1]
 
 
 def _standardised(accuracies: np.ndarray) -> np.ndarray:
@@ -191,6 +117,8 @@ class MetaD2A(ObservingSearcher):
         if not context.meta_tables:
             raise ValueError("metad2a needs meta tables (other tasks' results) in the search context")
         self.start(space, seed)
+        from tnasbench.tnas.arch_encoder import cell_graphs
+
         self._tasks = [t.dataset for t in context.meta_tables]
         self._graphs = cell_graphs(space)
         rng = np.random.default_rng(derive_seed(seed, "metad2a"))
@@ -209,10 +137,14 @@ class MetaD2A(ObservingSearcher):
             missing = "the target" if context.images is None else "a meta task"
             self._data_note = f"learned per-task embedding; target = mean of meta tasks (no images of {missing})"
             return None
+        from tnasbench.tnas.dataset_encoder import image_features
+
         self._data_note = "set transformer over image features"
         return [image_features(t.images) for t in context.meta_tables] + [image_features(context.images)]
 
     def _train_generator(self, context: SearchContext, features: list | None, rng: np.random.Generator) -> float:
+        from baselines.metad2a_nets import Generator, TaskCodes
+
         config, space = self.config, self._space
         codes = TaskCodes(len(self._tasks), config.code, config.hidden, features)
         sizes = tuple(len(d.choices) for d in space.dimensions)
@@ -234,6 +166,8 @@ class MetaD2A(ObservingSearcher):
         return last
 
     def _train_predictor(self, context: SearchContext, features: list | None, rng: np.random.Generator) -> float:
+        from baselines.metad2a_nets import Predictor, TaskCodes
+
         config = self.config
         codes = TaskCodes(len(self._tasks), config.code, config.hidden, features)
         self.predictor = Predictor(self._graphs.num_types, codes, config.hidden, config.code)
@@ -246,7 +180,9 @@ class MetaD2A(ObservingSearcher):
         def loss(step: int) -> torch.Tensor:
             task = step % len(targets)
             rows = torch.as_tensor(rng.integers(len(targets[task]), size=config.batch))
-            return F.mse_loss(self.predictor(*self._graphs.of(held[task][rows]), task), targets[task][rows])
+            return torch.nn.functional.mse_loss(
+                self.predictor(*self._graphs.of(held[task][rows]), task), targets[task][rows]
+            )
 
         self.predictor.train()
         last = _fit(loss, self.predictor.parameters(), config.predictor_steps, config.lr)

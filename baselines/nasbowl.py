@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve, solve_triangular
-from scipy.stats import norm
 
+from tnasbench.lazy import lazy_import
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
@@ -21,6 +20,8 @@ from tnasbench.space import SearchSpace
 
 if TYPE_CHECKING:  # grakel (with scikit-learn) takes ~0.9 s to import: only a NAS-BOWL step needs it
     from grakel import Graph
+
+linalg, stats = lazy_import("scipy.linalg"), lazy_import("scipy.stats")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Nasbowl(ObservingSearcher):
         candidates = self._candidates()
         mean, std, best = self.posterior(candidates)
         z = (mean - best) / std
-        ei = std * (norm.pdf(z) + z * norm.cdf(z))
+        ei = std * (stats.norm.pdf(z) + z * stats.norm.cdf(z))
         return self.cell(candidates[int(np.argmax(ei))])
 
     def _candidates(self) -> list[int]:
@@ -90,13 +91,15 @@ class Nasbowl(ObservingSearcher):
         _, depth, noise, kernel, gram = max(fits, key=lambda fit: fit[0])
         self.chosen = (depth, noise)
         cross = kernel.transform(test)  # [candidates, train], normalised: the prior variance is 1
-        factor = cho_factor(gram + noise * np.eye(len(y)), lower=True)
-        mean = cross @ cho_solve(factor, y)
-        reduced = solve_triangular(factor[0], cross.T, lower=True)
+        factor = linalg.cho_factor(gram + noise * np.eye(len(y)), lower=True)
+        mean = cross @ linalg.cho_solve(factor, y)
+        reduced = linalg.solve_triangular(factor[0], cross.T, lower=True)
         std = np.sqrt(np.clip(1.0 - (reduced**2).sum(0), 1e-12, None))
         return mean, std, float(y.max())
 
 
 def log_marginal_likelihood(gram: np.ndarray, y: np.ndarray, noise: float) -> float:
-    factor = cho_factor(gram + noise * np.eye(len(y)), lower=True)
-    return float(-0.5 * y @ cho_solve(factor, y) - np.log(np.diag(factor[0])).sum() - 0.5 * len(y) * np.log(2 * np.pi))
+    factor = linalg.cho_factor(gram + noise * np.eye(len(y)), lower=True)
+    return float(
+        -0.5 * y @ linalg.cho_solve(factor, y) - np.log(np.diag(factor[0])).sum() - 0.5 * len(y) * np.log(2 * np.pi)
+    )

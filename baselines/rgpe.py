@@ -10,17 +10,21 @@ maximises EI of the weighted ensemble (mean Σ wₖ μₖ, variance Σ wₖ² σ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from botorch.models import SingleTaskGP
 
 from baselines.botorch_bo import candidate_mean_std, fit_gp
+from tnasbench.lazy import lazy_import
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import SearchContext
 from tnasbench.space import SearchSpace
+
+if TYPE_CHECKING:
+    from botorch.models import SingleTaskGP
+
+torch = lazy_import("torch")
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,33 @@ def test_a_run_with_every_trial_stored_imports_no_torch(tmp_path):
     assert "0 trials run, 1 already in" in again.stdout and again.stdout.split()[-1] == "False"  # ... stored, not
 
 
+def test_loading_a_suite_of_every_black_box_searcher_imports_no_model_library(tmp_path):
+    """A searcher's class (its version, for trial keys; its params type) loads without torch, BoTorch or SciPy's
+    statistics: a finished store of model-based searchers is checked in a second, not in the ten their
+    imports take. Their models import them when a trial runs."""
+    from importlib.metadata import entry_points
+
+    from tnasbench.searchers import get_searcher
+    from tnasbench.searchers.oneshot import OneShotSearcher
+
+    installed = sorted(ep.name for ep in entry_points(group="tnasbench.searchers"))
+    black_box = [n for n in installed if not issubclass(get_searcher(n), OneShotSearcher)]
+    assert {"tnas", "botorch-ei", "hebo", "bananas", "nasbowl", "rgpe", "metad2a", "fsbo"} <= set(black_box)
+    suite = tmp_path / "every.toml"
+    suite.write_text('name = "every"\ndatasets = ["cifar10"]\nseeds = [0]\nbudgets = [{evaluations = 20}]\n'
+                     + "".join(f'[[searchers]]\nname = "{n}"\n' for n in black_box))  # fmt: skip
+    heavy = ["torch._C", "botorch.models", "gpytorch.kernels", "scipy.stats._stats_py", "grakel"]
+    probe = (
+        "import sys; from tnasbench.cli import main; code = main(sys.argv[1:]);"
+        f"print([m for m in {heavy!r} if m in sys.modules]); sys.exit(code)"
+    )
+    args = ["run", str(suite), "--store", str(tmp_path / "s.sqlite"), "--dry-run"]
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(black_box)} of {len(black_box)} trials to run" in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
 def test_a_dry_run_says_what_is_left_and_its_cost_and_writes_nothing(tmp_path, capsys):
     suite, store = _small_suite(tmp_path), tmp_path / "s.sqlite"
     assert main(["run", suite, "--store", str(store), "--dry-run"]) == 0

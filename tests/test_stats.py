@@ -13,6 +13,7 @@ from tnasbench.report.stats import (
     blocks,
     friedman_nemenyi,
     holm_adjusted,
+    on_every_benchmark,
     paired_comparison,
     signed_rank_p,
     smallest_holm_p,
@@ -71,6 +72,17 @@ def test_omnibus_blocks_are_independent_runs_never_budgets():
     assert table.index.names == ["dataset", "seed"] and len(table) == 3 * 10  # not 3 datasets x 4 budgets
     test = friedman_nemenyi(table, 100)
     assert test.blocks == 30 and "N = 30 blocks = (dataset, seed) at 100 evaluations" in test.note
+
+
+def test_a_searcher_of_one_benchmark_is_left_out_of_the_ranks_not_every_other_block():
+    both = at_budgets(lambda s, d, b, seed: 1.0, datasets=("cifar10", "cora"), searchers=("tnas", "random-search"))
+    extra = at_budgets(lambda s, d, b, seed: 0.0, datasets=("cifar10",), searchers=("tnas-fsbo",))
+    frame = pd.concat([both, extra], ignore_index=True)
+    assert blocks(frame, 100).index.get_level_values("dataset").unique().tolist() == ["cifar10"]  # cora voided
+    ranked, missing = on_every_benchmark(frame, {"cifar10": "nb201", "cora": "nasbench-graph"})
+    assert missing == ["tnas-fsbo"] and len(blocks(ranked, 100)) == 20  # both tasks' 10 seeds
+    kept, none = on_every_benchmark(frame, {"cifar10": "nb201", "cora": "nb201"})  # one benchmark: all kept
+    assert none == [] and len(kept) == len(frame)
 
 
 def tnas_wins(margin=1.0):

@@ -30,6 +30,7 @@ from tnasbench.report.hypotheses import TNAS, Verdict, h1, h1_transfer, h2, h3
 from tnasbench.report.stats import (
     blocks,
     friedman_nemenyi,
+    on_every_benchmark,
     paired_comparison,
     ranks,
     regret_at_budgets,
@@ -222,15 +223,17 @@ def build_report(
     final_budget = int(trial_budgets(curves).max())
     declared = declared_budgets(final_budget)
     cd_budgets = sorted({b for b in at_budgets["budget"].unique() if b >= min(CD_FRACTIONS) * final_budget})
-    rank_tests = [t for b in cd_budgets if (t := friedman_nemenyi(blocks(at_budgets, b), int(b))) is not None]
-    summary, rank_table = summary_with_ci(at_budgets), ranks(at_budgets)
+    benchmark_of = dict(observations[["dataset", "benchmark"]].drop_duplicates().itertuples(index=False))
+    ranked, unranked = on_every_benchmark(at_budgets, benchmark_of)
+    rank_tests = [t for b in cd_budgets if (t := friedman_nemenyi(blocks(ranked, b), int(b))) is not None]
+    summary, rank_table = summary_with_ci(at_budgets), ranks(ranked)
     final = _with_search_cost(final_trials(observations), facts)
     paired = paired_comparison(at_budgets, reference, margin) if reference else None
     verdicts = [
         h1(at_budgets, declared),
         h1_transfer(at_budgets, declared),
         h2(final),
-        h3(at_budgets, declared, set(at_budgets["dataset"])),
+        h3(ranked, declared, set(at_budgets["dataset"])),
     ]
     first, second, scales = table1(summary), table2(final), task_scales(final)
 
@@ -310,6 +313,7 @@ def build_report(
         "## Ranks and critical differences",
         "",
         *_rank_lines(rank_tests, cd_budgets),
+        *([f"Not ranked (not run on every benchmark pooled here): {', '.join(unranked)}."] if unranked else []),
         "",
         f"Regret curves: mean over seeds, band {BAND}.",
         "",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import torch
-
 from tnasbench.benchmarks.kinds import benchmark_kind
+from tnasbench.lazy import lazy_import
 from tnasbench.searchers.protocol import SearchContext
 from tnasbench.suite import TrialSpec
+
+torch = lazy_import("torch")
 
 
 def build_context(spec: TrialSpec) -> SearchContext:

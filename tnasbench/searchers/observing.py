@@ -13,12 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from tnasbench.benchmarks.protocol import Result
+from tnasbench.lazy import lazy_import
 from tnasbench.searchers.protocol import Searcher
 from tnasbench.seeding import derive_seed
 from tnasbench.space import SearchSpace
+
+torch = lazy_import("torch")
 
 
 class CellRegistry:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
 
 from tnasbench.errors import TnasbenchError
+from tnasbench.lazy import lazy_import
 from tnasbench.searchers.observing import ObservingSearcher
 from tnasbench.searchers.params import config_from_params
 from tnasbench.searchers.protocol import MetaTable, SearchContext
 from tnasbench.seeding import derive_seed
 from tnasbench.space import SearchSpace
-from tnasbench.tnas.arch_encoder import encode_dags
 from tnasbench.tnas.config import TnasConfig
-from tnasbench.tnas.dataset_encoder import image_features
-from tnasbench.tnas.meta import MetaTask, meta_graphs, meta_trained
+
+if TYPE_CHECKING:
+    from tnasbench.tnas.meta import MetaTask
+
+torch = lazy_import("torch")
 
 
 class Tnas(ObservingSearcher):
@@ -49,6 +51,9 @@ class Tnas(ObservingSearcher):
         return config_from_params(TnasConfig, cls.variant_defaults | params, cls.name).meta_training != "none"
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
+        from tnasbench.tnas.dataset_encoder import image_features
+        from tnasbench.tnas.meta import MetaTask, meta_graphs, meta_trained
+
         config = config_from_params(TnasConfig, self.variant_defaults | self.params, self.name)
         if config.meta_seed is None:  # each replicate meta-trains from its own seed; the cache shares equal ones
             config = dataclasses.replace(config, meta_seed=derive_seed(seed, "meta-training"))
@@ -140,6 +145,8 @@ class Tnas(ObservingSearcher):
     def _codes_of(self, ids: np.ndarray | list[int]) -> torch.Tensor:
         """ψ codes of these cell ids; on a large space the registry's new cells are encoded first (ψ is frozen)."""
         if self._registry is not None and len(self._codes) < len(self._registry):
+            from tnasbench.tnas.arch_encoder import encode_dags
+
             new = [self._registry.cell(i) for i in range(len(self._codes), len(self._registry))]
             with torch.no_grad():
                 self._codes = torch.cat([self._codes, encode_dags(self.model.arch_encoder, self._space, new)])
