@@ -17,7 +17,8 @@ evaluations, 5.1-5.4x less HEBO compute a trial) found no significant difference
 equivalence within the pre-registered ±0.25 regret points either (differences at 50: +0.08, -0.21, -0.20; HEBO's
 seed-to-seed spread would need ~130-280 pairs per dataset). The exact front also holds more purely exploratory
 cells than the genetic search's population (on the synthetic check, its first three model proposals averaged 35
-against stock's 49). ``optimizer = "evolution"`` (default) is stock.
+against stock's 49). ``optimizer = "evolution"`` (default) is stock, with pymoo's pairwise duplicate check done
+by hashing (``hebo_duplicates``: the same flags, so the same suggestions; a step at 50 observations 7.8 s -> 4.7 s).
 """
 
 from __future__ import annotations
@@ -175,8 +176,12 @@ class Hebo(Searcher):
         """HEBO's genetic optimiser, or the finite one over the cells not evaluated yet."""
         import hebo.optimizers.hebo as module
 
-        if self.config.optimizer == "evolution":
-            return contextlib.nullcontext()
+        if self.config.optimizer == "evolution":  # stock, with pymoo's pairwise duplicate check hashed
+            import hebo.acq_optimizers.evolution_optimizer as evolution
+
+            from baselines.hebo_duplicates import HashedDuplicates
+
+            return _swapped(evolution, "MixedVariableDuplicateElimination", HashedDuplicates)
         FiniteParetoOpt.candidates = self._cells[self._unseen].reset_index(drop=True)
         return _swapped(module, "EvolutionOpt", FiniteParetoOpt)
 

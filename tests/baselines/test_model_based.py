@@ -174,3 +174,41 @@ def test_hebo_finite_mode_proposes_unevaluated_cells_and_the_stock_default_stays
     assert outcome.error is None and len({o.arch for o in outcome.observations}) == 13
     assert get_searcher("hebo").version_for({"optimizer": "finite"}) == "2"
     assert get_searcher("hebo").version_for({}) == "1"  # stock HEBO stays the default and keeps its trials
+
+
+def test_hashed_duplicate_check_flags_exactly_what_pymoos_pairwise_one_does():
+    pytest.importorskip("hebo", reason="HEBO is an extra")
+    from pymoo.core.individual import Individual
+    from pymoo.core.mixed import MixedVariableDuplicateElimination
+    from pymoo.core.population import Population
+
+    from baselines.hebo_duplicates import HashedDuplicates
+
+    rng = np.random.default_rng(0)
+
+    def population(n, values):
+        return Population([Individual(X={f"edge{k}": values[v] for k, v in enumerate(rng.integers(3, size=3))})
+                           for _ in range(n)])  # fmt: skip
+
+    stock, hashed = MixedVariableDuplicateElimination(), HashedDuplicates()
+    for values in ([0, 1, 2], ["a", "b", "c"], [0.5, 1.5, float("nan")], [np.int64(0), 1, 2.0]):
+        for _ in range(20):
+            pop, other = population(30, values), population(int(rng.integers(0, 10)), values)
+            for against in (None, other):
+                expected = stock._do(pop, against, np.full(len(pop), False))
+                assert (hashed._do(pop, against, np.full(len(pop), False)) == expected).all()
+            assert len(hashed.do(pop, other)) == len(stock.do(pop, other)) < 30  # 27 kinds: some repeat
+    unhashable = Population([Individual(X={"edge0": [1]}), Individual(X={"edge0": [1]})])
+    assert hashed._do(unhashable, None, np.full(2, False)).tolist() == [True, False]  # pymoo's own loop
+
+
+def test_stock_hebo_gives_the_same_trajectory_with_the_hashed_duplicate_check(monkeypatch):
+    pytest.importorskip("hebo", reason="HEBO is an extra")
+    from pymoo.core.mixed import MixedVariableDuplicateElimination
+
+    from baselines.hebo_duplicates import HashedDuplicates
+
+    spec = conformance_spec("hebo", {"initial": 7}, 3, 9)  # 2 model steps after HEBO's own initial design
+    hashed = [o.arch for o in run_trial(spec).observations]
+    monkeypatch.setattr(HashedDuplicates, "_do", MixedVariableDuplicateElimination._do)
+    assert [o.arch for o in run_trial(spec).observations] == hashed and len(set(hashed)) == 9

@@ -61,10 +61,12 @@ def test_runner_and_store_per_observation(benchmark, tmp_path):
 
 
 def test_run_on_a_finished_store(benchmark, tmp_path):
-    """The whole CLI process (imports, suite load, store check) when every trial is already stored."""
+    """The whole CLI process (imports, suite load, store check) when every trial is already stored, model-based
+    searchers included (their trial keys need their classes' versions, which load without torch)."""
     suite = tmp_path / "small.toml"
-    suite.write_text('name = "small"\ndatasets = ["cifar10"]\nseeds = [0, 1]\nbudgets = [{evaluations = 20}]\n'
-                     '[[searchers]]\nname = "random-search"\n')  # fmt: skip
+    suite.write_text('name = "small"\ndatasets = ["cifar10"]\nseeds = [0]\nbudgets = [{evaluations = 12}]\n'
+                     '[[searchers]]\nname = "random-search"\n[[searchers]]\nname = "botorch-ei"\n'
+                     '[[searchers]]\nname = "tnas"\nparams = {meta_steps = 2, finetune_epochs = 2}\n')  # fmt: skip
     store = tmp_path / "small.sqlite"
     command = [str(Path(sys.executable).with_name("tnasbench")), "run", str(suite), "--store", str(store), "--quiet"]
     subprocess.run(command, check=True, capture_output=True)
@@ -72,4 +74,4 @@ def test_run_on_a_finished_store(benchmark, tmp_path):
     def rerun():
         return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
-    assert "0 trials run, 2 already in" in benchmark.pedantic(rerun, rounds=3, iterations=1)
+    assert "0 trials run, 3 already in" in benchmark.pedantic(rerun, rounds=3, iterations=1)
