@@ -79,10 +79,15 @@ def test_a_searcher_of_one_benchmark_is_left_out_of_the_ranks_not_every_other_bl
     extra = at_budgets(lambda s, d, b, seed: 0.0, datasets=("cifar10",), searchers=("tnas-fsbo",))
     frame = pd.concat([both, extra], ignore_index=True)
     assert blocks(frame, 100).index.get_level_values("dataset").unique().tolist() == ["cifar10"]  # cora voided
-    ranked, missing = on_every_benchmark(frame, {"cifar10": "nb201", "cora": "nasbench-graph"})
+    runs = pd.DataFrame(
+        [("tnas", "nb201"), ("tnas", "nasbench-graph"), ("random-search", "nb201"), ("random-search", "nasbench-graph"),
+         ("tnas-fsbo", "nb201")], columns=["searcher", "benchmark"],
+    )  # fmt: skip
+    ranked, missing = on_every_benchmark(frame, runs)
     assert missing == ["tnas-fsbo"] and len(blocks(ranked, 100)) == 20  # both tasks' 10 seeds
-    kept, none = on_every_benchmark(frame, {"cifar10": "nb201", "cora": "nb201"})  # one benchmark: all kept
+    kept, none = on_every_benchmark(frame, runs.assign(benchmark="nb201"))  # one benchmark: all kept
     assert none == [] and len(kept) == len(frame)
+    assert "did not run on every benchmark" in h3(ranked, [100], left_out=["tnas"]).reasons[0]
 
 
 def tnas_wins(margin=1.0):
@@ -147,6 +152,8 @@ def test_h3_supported_and_not_supported_over_five_tasks():
     assert h3(at_budgets(tnas_wins(), datasets=FIVE_TASKS), DECLARED).verdict == "supported"
     worst = at_budgets(lambda s, d, b, seed: 50.0 if s == "tnas" else 1.0 + RIVALS.index(s), datasets=FIVE_TASKS)
     assert h3(worst, DECLARED).verdict == "not supported"
+    pooled = h3(at_budgets(tnas_wins(), datasets=FIVE_TASKS), DECLARED, left_out=["metad2a", "tnas-fsbo"])
+    assert pooled.verdict == "supported" and pooled.reasons[-1].endswith("left out: metad2a")  # said, not hidden
 
 
 def test_h3_counts_ties_as_ties():

@@ -3,23 +3,23 @@ trial keys of a finished store) costs no torch, BoTorch or SciPy import: ``torch
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
-import sys
 from types import ModuleType
+from typing import Any
+
+
+class _LazyModule(ModuleType):
+    """Stands for a module not imported yet: each attribute read goes to the real module, imported through
+    the import system (its locks make a first use from two threads safe, and a failed import leaves nothing
+    half-built in ``sys.modules``; the standard ``LazyLoader`` gives neither on Python 3.11)."""
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), attr)
 
 
 def lazy_import(name: str) -> ModuleType:
-    """Module ``name``, executed the first time one of its attributes is read (at once if already imported)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
+    """Module ``name``, imported the first time one of its attributes is read; an absent module is refused now."""
+    if importlib.util.find_spec(name) is None:
         raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    parent, _, child = name.rpartition(".")
-    if parent:  # as the import system does, so ``parent.child`` resolves
-        setattr(sys.modules[parent], child, module)
-    return module
+    return _LazyModule(name)

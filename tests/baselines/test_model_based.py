@@ -191,7 +191,14 @@ def test_hashed_duplicate_check_flags_exactly_what_pymoos_pairwise_one_does():
                            for _ in range(n)])  # fmt: skip
 
     stock, hashed = MixedVariableDuplicateElimination(), HashedDuplicates()
-    for values in ([0, 1, 2], ["a", "b", "c"], [0.5, 1.5, float("nan")], [np.int64(0), 1, 2.0]):
+    kinds = (
+        [0, 1, 2],
+        ["a", "b", "c"],
+        [0.5, 1.5, float("nan")],
+        [np.float32(0.5), np.float32("nan"), 1],
+        [np.int64(0), 1, 2.0],
+    )
+    for values in kinds:
         for _ in range(20):
             pop, other = population(30, values), population(int(rng.integers(0, 10)), values)
             for against in (None, other):
@@ -200,6 +207,11 @@ def test_hashed_duplicate_check_flags_exactly_what_pymoos_pairwise_one_does():
             assert len(hashed.do(pop, other)) == len(stock.do(pop, other)) < 30  # 27 kinds: some repeat
     unhashable = Population([Individual(X={"edge0": [1]}), Individual(X={"edge0": [1]})])
     assert hashed._do(unhashable, None, np.full(2, False)).tolist() == [True, False]  # pymoo's own loop
+    nan = np.float32("nan")  # one object, equal to itself in a set but not to pymoo's `!=`
+    same_nan = Population([Individual(X={"edge0": nan}), Individual(X={"edge0": nan})])
+    subset = Population([Individual(X={"edge0": 1}), Individual(X={"edge0": 1, "edge1": 2})])  # pymoo: a in b
+    for pop in (same_nan, subset):
+        assert (hashed._do(pop, None, np.full(2, False)) == stock._do(pop, None, np.full(2, False))).all()
 
 
 def test_stock_hebo_gives_the_same_trajectory_with_the_hashed_duplicate_check(monkeypatch):

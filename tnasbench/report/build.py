@@ -223,8 +223,7 @@ def build_report(
     final_budget = int(trial_budgets(curves).max())
     declared = declared_budgets(final_budget)
     cd_budgets = sorted({b for b in at_budgets["budget"].unique() if b >= min(CD_FRACTIONS) * final_budget})
-    benchmark_of = dict(observations[["dataset", "benchmark"]].drop_duplicates().itertuples(index=False))
-    ranked, unranked = on_every_benchmark(at_budgets, benchmark_of)
+    ranked, left_out = on_every_benchmark(at_budgets, anytime[["searcher", "benchmark"]].drop_duplicates())
     rank_tests = [t for b in cd_budgets if (t := friedman_nemenyi(blocks(ranked, b), int(b))) is not None]
     summary, rank_table = summary_with_ci(at_budgets), ranks(ranked)
     final = _with_search_cost(final_trials(observations), facts)
@@ -233,7 +232,7 @@ def build_report(
         h1(at_budgets, declared),
         h1_transfer(at_budgets, declared),
         h2(final),
-        h3(ranked, declared, set(at_budgets["dataset"])),
+        h3(ranked, declared, set(at_budgets["dataset"]), left_out),
     ]
     first, second, scales = table1(summary), table2(final), task_scales(final)
 
@@ -313,7 +312,7 @@ def build_report(
         "## Ranks and critical differences",
         "",
         *_rank_lines(rank_tests, cd_budgets),
-        *([f"Not ranked (not run on every benchmark pooled here): {', '.join(unranked)}."] if unranked else []),
+        *([f"Not ranked (not run on every benchmark pooled here): {', '.join(left_out)}."] if left_out else []),
         "",
         f"Regret curves: mean over seeds, band {BAND}.",
         "",

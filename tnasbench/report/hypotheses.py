@@ -191,13 +191,19 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.3g} h" if seconds >= 360 else f"{seconds:.3g} s"
 
 
-def h3(at_budgets: pd.DataFrame, declared: list[int], datasets: set[str] | None = None) -> Verdict:
+def h3(
+    at_budgets: pd.DataFrame, declared: list[int], datasets: set[str] | None = None, left_out: list[str] = ()
+) -> Verdict:
     """TNAS's place by mean rank per (task, declared budget) cell among it and its rivals (see ``H3_RULE``).
 
     ``datasets``: every task in the store; one without a block where every searcher ran leaves the
-    verdict inconclusive (consistency cannot be judged on part of the benchmarks).
+    verdict inconclusive (consistency cannot be judged on part of the benchmarks). ``left_out``: searchers
+    a pooled report left out of the ranks (not run on every benchmark), said in the reasons.
     """
     claim = "TNAS is consistently top-ranked across tasks"
+    if TNAS in left_out:
+        reason = f"{TNAS} did not run on every benchmark pooled here, so no block ranks it"
+        return Verdict("H3", claim, "inconclusive", [reason], rule=H3_RULE)
     field_ = at_budgets[at_budgets["budget"].isin(declared) & ~at_budgets["searcher"].str.startswith(f"{TNAS}-")]
     wide = field_.pivot_table(index=["dataset", "budget", "seed"], columns="searcher", values="regret").dropna()
     if wide.empty or TNAS not in wide.columns:
@@ -217,6 +223,9 @@ def h3(at_budgets: pd.DataFrame, declared: list[int], datasets: set[str] | None 
         f"ties for best in {tied}; its worst place is {place.max():g} of {cells.shape[1]}",
         "mean rank over cells: " + ", ".join(f"{s} {v:.2f}" for s, v in cells.mean().sort_values().items()),
     ]
+    rivals_left_out = [s for s in left_out if not s.startswith(f"{TNAS}-")]
+    if rivals_left_out:
+        reasons.append(f"ranked among the rivals run on every benchmark; left out: {', '.join(rivals_left_out)}")
     table = place.rename("place").reset_index()
     if tasks < MIN_TASKS:
         reasons.append(f"{tasks} task(s): consistency needs at least {MIN_TASKS} before a verdict")

@@ -59,16 +59,16 @@ def ci_half_width(values: pd.Series) -> float:
     return float(stats.t.ppf(0.975, n - 1) * np.std(values, ddof=1) / np.sqrt(n)) if n > 1 else np.nan
 
 
-def on_every_benchmark(at_budgets: pd.DataFrame, benchmark_of: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
-    """The rows of searchers that ran on every benchmark of a pooled report, and the names of the others.
+def on_every_benchmark(at_budgets: pd.DataFrame, runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of searchers that ran on every benchmark of a pooled report, and the names of the others;
+    ``runs``: the (searcher, benchmark) of every finished trial (a task name may recur across benchmarks).
 
     Ranks need one value per searcher in a block: a searcher one benchmark alone runs (a space's own
     ablation) would void every block of the others, so it is left out of the ranks instead. Within a
     benchmark nothing is dropped here: a block missing a searcher is incomplete and ``blocks`` skips it.
     """
-    benchmarks = at_budgets["dataset"].map(benchmark_of)
-    covered = benchmarks.groupby(at_budgets["searcher"]).nunique()
-    missing = sorted(covered.index[covered < benchmarks.nunique()])
+    covered = runs.groupby("searcher")["benchmark"].nunique()
+    missing = sorted(covered.index[covered < runs["benchmark"].nunique()])
     return at_budgets[~at_budgets["searcher"].isin(missing)], missing
 
 
