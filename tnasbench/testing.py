@@ -151,28 +151,26 @@ class SearcherConformance:
         searcher = get_searcher(searcher_name)(**searcher_params)
         assert searcher.params == searcher_params
 
-    def test_asks_valid_cells_until_the_budget(self, searcher_name, searcher_params, benchmark_name):
-        trajectory = self._trajectory(searcher_name, searcher_params, 0, benchmark_name)
-        assert len(trajectory) == self.budget
+    def test_seeds_reproduce_and_replicate(self, searcher_name, searcher_params, benchmark_name):
+        """Every run asks cells of the space until the budget; the same seed gives the same trajectory; another
+        seed is another replicate, unless the searcher declares it draws nothing at random
+        (``deterministic = True``): then two seeds must give one trajectory on the noise-free table. Three runs
+        check all three (the costly part of conformance on a model-based searcher)."""
+        first = self._trajectory(searcher_name, searcher_params, 1, benchmark_name)
+        again = self._trajectory(searcher_name, searcher_params, 1, benchmark_name)
+        other = self._trajectory(searcher_name, searcher_params, 2, benchmark_name)
         space = get_space(benchmark_kind(benchmark_name).space)
-        if space.enumerable:
-            assert all(0 <= i < len(space) for i in trajectory)
-        else:
-            assert all(space.contains(space.parse(text)) for text in trajectory)
-
-    def test_same_seed_same_trajectory(self, searcher_name, searcher_params, benchmark_name):
-        first = self._trajectory(searcher_name, searcher_params, 1, benchmark_name)
-        assert self._trajectory(searcher_name, searcher_params, 1, benchmark_name) == first
-
-    def test_different_seed_different_trajectory(self, searcher_name, searcher_params, benchmark_name):
-        """Another seed is another replicate, unless the searcher declares it draws nothing at random
-        (``deterministic = True``): then two seeds must give one trajectory on the noise-free table."""
-        first = self._trajectory(searcher_name, searcher_params, 1, benchmark_name)
-        second = self._trajectory(searcher_name, searcher_params, 2, benchmark_name)
+        for trajectory in (first, again, other):
+            assert len(trajectory) == self.budget
+            if space.enumerable:
+                assert all(0 <= i < len(space) for i in trajectory)
+            else:
+                assert all(space.contains(space.parse(text)) for text in trajectory)
+        assert again == first, "the same seed gave another trajectory"
         if getattr(get_searcher(searcher_name), "deterministic", False) and not searcher_params:
-            assert first == second
+            assert other == first, "a searcher declared deterministic gave another trajectory for another seed"
         else:
-            assert first != second
+            assert other != first, "another seed gave the same trajectory: it is not another replicate"
 
     def test_context_never_holds_the_target(self, searcher_name, searcher_params, benchmark_name):
         kind = benchmark_kind(benchmark_name)
