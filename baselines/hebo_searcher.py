@@ -18,7 +18,13 @@ equivalence within the pre-registered ±0.25 regret points either (differences a
 seed-to-seed spread would need ~130-280 pairs per dataset). The exact front also holds more purely exploratory
 cells than the genetic search's population (on the synthetic check, its first three model proposals averaged 35
 against stock's 49). ``optimizer = "evolution"`` (default) is stock, with pymoo's pairwise duplicate check done
-by hashing (``hebo_duplicates``: the same flags, so the same suggestions; a step at 50 observations 7.8 s -> 4.7 s).
+by hashing (``hebo_duplicates``: the same flags) and its per-variable mating on arrays (``hebo_mating``: the same
+draws and offspring), so the same suggestions: a step at 50 observations 7.8 s -> 4.7 s with the first, at 100
+observations 2.0 s -> 1.2 s with the second (one loaded run).
+
+HEBO's GP runs on gpytorch, whose solves switch from CG/Lanczos to Cholesky once BoTorch is imported anywhere in
+the process. ``_gp_settings`` pins BoTorch's settings around every HEBO call, so a trial is the same in any worker
+(version 2; a version-1 trial depended on whether its worker had run a BoTorch or RGPE trial before it).
 """
 
 from __future__ import annotations
@@ -114,6 +120,7 @@ class Hebo(Searcher):
 
     name = "hebo"
     params_type = HeboConfig
+    version = "2"  # 2: BoTorch's GP settings in every process (1: whichever the worker process had)
     large_spaces = True  # stock HEBO searches the space's categorical dimensions; "finite" needs every cell
 
     @classmethod
@@ -126,7 +133,7 @@ class Hebo(Searcher):
 
     @classmethod
     def version_for(cls, params: dict) -> str:
-        return "2" if params.get("optimizer") == "finite" else cls.version  # stock HEBO is unchanged since 1
+        return "3" if params.get("optimizer") == "finite" else cls.version  # finite: 2 its optimiser, 3 GP settings
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(HeboConfig, self.params, self.name)
@@ -153,7 +160,7 @@ class Hebo(Searcher):
         self._steps += 1
         try:
             printed = io.StringIO()  # HEBO prints, and falls back to random predictions, when its GP fit fails
-            with _isolated_rng(self._seed * 100_003 + self._steps), self._acquisition_optimizer():
+            with _isolated_rng(self._seed * 100_003 + self._steps), _gp_settings(), self._acquisition_optimizer():
                 with contextlib.redirect_stdout(printed):
                     suggestion = self._optimizer.suggest(n_suggestions=1)
             self._random_steps += "random predictions" in printed.getvalue()
@@ -176,14 +183,16 @@ class Hebo(Searcher):
         """HEBO's genetic optimiser, or the finite one over the cells not evaluated yet."""
         import hebo.optimizers.hebo as module
 
-        if self.config.optimizer == "evolution":  # stock, with pymoo's pairwise duplicate check hashed
+        if self.config.optimizer == "evolution":  # stock, with pymoo's duplicate check and mating on arrays
             import hebo.acq_optimizers.evolution_optimizer as evolution
 
             from baselines.hebo_duplicates import HashedDuplicates
+            from baselines.hebo_mating import ArrayMating
 
-            return _swapped(evolution, "MixedVariableDuplicateElimination", HashedDuplicates)
+            replacements = {"MixedVariableDuplicateElimination": HashedDuplicates, "MixedVariableMating": ArrayMating}
+            return _swapped(evolution, **replacements)
         FiniteParetoOpt.candidates = self._cells[self._unseen].reset_index(drop=True)
-        return _swapped(module, "EvolutionOpt", FiniteParetoOpt)
+        return _swapped(module, EvolutionOpt=FiniteParetoOpt)
 
     def tell(self, arch: Any, result: Result) -> None:
         if self._unseen is not None:
@@ -191,7 +200,7 @@ class Hebo(Searcher):
         if not np.isfinite(result.accuracy):  # HEBO would take it silently and degrade to random suggestions
             raise HeboFailed(f"HEBO cannot use the non-finite accuracy {result.accuracy} of {arch}: fix the benchmark")
         try:
-            with _isolated_rng(self._seed * 100_003 + self._steps):
+            with _isolated_rng(self._seed * 100_003 + self._steps), _gp_settings():
                 values = self._space.choices_of(arch)
                 cell = pd.DataFrame({name: [c[v]] for (name, c), v in zip(self._columns(), values, strict=True)})
                 self._optimizer.observe(cell, np.array([[-result.accuracy]]))  # HEBO minimises
@@ -199,14 +208,33 @@ class Hebo(Searcher):
             raise HeboFailed(f"HEBO failed to observe step {self._steps}: {type(error).__name__}: {error}") from None
 
 
+def _gp_settings() -> contextlib.ExitStack:
+    """The gpytorch / linear_operator settings that importing BoTorch sets process-wide (Cholesky, not CG or
+    Lanczos, for solves, log-probabilities and root decompositions; its size and jitter limits), for HEBO's GP.
+    Without them a HEBO trial's trajectory depended on whether an earlier trial in the same worker process had
+    imported BoTorch (version 1); with them it is the same in any process."""
+    from gpytorch import settings as gp
+    from linear_operator import settings as lo
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(lo.fast_computations(covar_root_decomposition=False, log_prob=False, solves=False))
+    stack.enter_context(lo.max_cholesky_size(4096))
+    stack.enter_context(lo.cholesky_max_tries(6))
+    stack.enter_context(gp.max_eager_kernel_size(4096))
+    return stack
+
+
 @contextlib.contextmanager
-def _swapped(module, name: str, replacement):
-    original = getattr(module, name)
-    setattr(module, name, replacement)
+def _swapped(module, **replacements):
+    """``module``'s attributes replaced for the duration (HEBO looks its pymoo classes up at call time)."""
+    originals = {name: getattr(module, name) for name in replacements}
+    for name, replacement in replacements.items():
+        setattr(module, name, replacement)
     try:
         yield
     finally:
-        setattr(module, name, original)
+        for name, original in originals.items():
+            setattr(module, name, original)
 
 
 class _isolated_rng:

@@ -1,5 +1,9 @@
 """BANANAS, NAS-BOWL and HEBO: conformance, a synthetic optimum found faster than random search, errors."""
 
+import ast
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -168,12 +172,12 @@ def test_hebo_finite_optimiser_returns_exactly_the_pareto_set_of_unevaluated_cel
     assert sorted(found["edge0"]) == ["a", "b", "d"]
 
 
-def test_hebo_finite_mode_proposes_unevaluated_cells_and_the_stock_default_stays_version_1():
+def test_hebo_finite_mode_proposes_unevaluated_cells_and_keeps_its_own_version():
     pytest.importorskip("hebo", reason="HEBO is an extra")
     outcome = run_trial(conformance_spec("hebo", {"optimizer": "finite"}, 0, 13))
     assert outcome.error is None and len({o.arch for o in outcome.observations}) == 13
-    assert get_searcher("hebo").version_for({"optimizer": "finite"}) == "2"
-    assert get_searcher("hebo").version_for({}) == "1"  # stock HEBO stays the default and keeps its trials
+    assert get_searcher("hebo").version_for({"optimizer": "finite"}) == "3"
+    assert get_searcher("hebo").version_for({}) == "2"  # stock HEBO stays the default
 
 
 def test_hashed_duplicate_check_flags_exactly_what_pymoos_pairwise_one_does():
@@ -214,13 +218,63 @@ def test_hashed_duplicate_check_flags_exactly_what_pymoos_pairwise_one_does():
         assert (hashed._do(pop, None, np.full(2, False)) == stock._do(pop, None, np.full(2, False))).all()
 
 
-def test_stock_hebo_gives_the_same_trajectory_with_the_hashed_duplicate_check(monkeypatch):
+def test_array_mating_breeds_exactly_what_pymoos_mating_does():
     pytest.importorskip("hebo", reason="HEBO is an extra")
-    from pymoo.core.mixed import MixedVariableDuplicateElimination
+    from pymoo.core.individual import Individual
+    from pymoo.core.mixed import MixedVariableMating
+    from pymoo.core.population import Population
+    from pymoo.core.problem import Problem
+    from pymoo.core.variable import Choice, Real
+
+    from baselines.hebo_mating import ArrayMating, applies
+
+    rng = np.random.default_rng(0)
+    for _ in range(60):  # odd and even offspring counts, populations smaller and larger than the offspring
+        options = list(range(int(rng.integers(2, 6))))
+        problem = Problem(vars={f"edge{k}": Choice(options=options) for k in range(int(rng.integers(1, 8)))})
+        pop = Population([Individual(X={n: int(rng.choice(options)) for n in problem.vars})
+                          for _ in range(int(rng.integers(2, 40)))])  # fmt: skip
+        offspring, seed = int(rng.integers(1, 60)), int(rng.integers(2**31))
+        stock_rng, array_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        stock = [i.X for i in MixedVariableMating()._do(problem, pop, offspring, random_state=stock_rng)]
+        array = [i.X for i in ArrayMating()._do(problem, pop, offspring, random_state=array_rng)]
+        assert array == stock and len(array) == offspring
+        assert [list(map(type, x.values())) for x in array] == [list(map(type, x.values())) for x in stock]
+        assert array_rng.random() == stock_rng.random()  # the same draws, so the rest of the search agrees too
+    mixed = Problem(vars={"edge0": Choice(options=[0, 1]), "width": Real(bounds=(0.0, 1.0))})
+    assert not applies(ArrayMating(), mixed)  # pymoo's own path for anything but categorical variables
+
+
+def test_stock_hebo_gives_the_same_trajectory_with_pymoos_own_duplicate_check_and_mating(monkeypatch):
+    pytest.importorskip("hebo", reason="HEBO is an extra")
+    from pymoo.core.mixed import MixedVariableDuplicateElimination, MixedVariableMating
 
     from baselines.hebo_duplicates import HashedDuplicates
+    from baselines.hebo_mating import ArrayMating
 
     spec = conformance_spec("hebo", {"initial": 7}, 3, 9)  # 2 model steps after HEBO's own initial design
-    hashed = [o.arch for o in run_trial(spec).observations]
+    fast = [o.arch for o in run_trial(spec).observations]
     monkeypatch.setattr(HashedDuplicates, "_do", MixedVariableDuplicateElimination._do)
-    assert [o.arch for o in run_trial(spec).observations] == hashed and len(set(hashed)) == 9
+    monkeypatch.setattr(ArrayMating, "_do", MixedVariableMating._do)
+    assert [o.arch for o in run_trial(spec).observations] == fast and len(set(fast)) == 9
+
+
+HEBO_TRIAL = """
+import sys
+if sys.argv[1] == "after-botorch":
+    import botorch  # what an earlier BoTorch or RGPE trial in the same worker process left behind
+from tnasbench.runner import run_trial
+from tnasbench.testing import conformance_spec
+print([o.arch for o in run_trial(conformance_spec("hebo", {"initial": 7}, 5, 9)).observations])
+"""
+
+
+def test_a_hebo_trial_is_the_same_whether_or_not_its_process_imported_botorch_before():
+    """Importing BoTorch switches gpytorch from CG/Lanczos to Cholesky process-wide; HEBO pins BoTorch's settings,
+    so a trial no longer depends on what ran before it in its worker (hebo version 1 did)."""
+    pytest.importorskip("hebo", reason="HEBO is an extra")
+    runs = [
+        subprocess.run([sys.executable, "-c", HEBO_TRIAL, state], capture_output=True, text=True, check=True).stdout
+        for state in ("fresh", "after-botorch")
+    ]
+    assert runs[0] == runs[1] and len(set(ast.literal_eval(runs[0]))) == 9
