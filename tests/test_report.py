@@ -135,3 +135,18 @@ def test_the_regret_figure_of_five_tasks_and_two_metrics_wraps_into_four_rows(tm
     png, svg = plot_regret(curves, tmp_path)
     width, height = Image.open(png).size  # 3 columns (3 + 2 tasks) x 4 rows (2 task rows per metric)
     assert svg.stat().st_size > 10_000 and height > width * 0.8
+
+
+def test_every_family_gets_its_own_hue_and_every_searcher_its_own_look():
+    from matplotlib.colors import to_hex
+
+    from tnasbench.report.figures import FAMILIES, styles
+
+    variants = ["tnas-fsbo", "tnas-nometa", "tnas-onehot", "tnas-randinit", "botorch-ucb", "hebo-finite"]
+    look = styles([*FAMILIES, *variants])
+    hues = {f: to_hex(look[f]["color"]) for f in FAMILIES}
+    assert len(set(hues.values())) == len(FAMILIES) == 16  # no two families share a colour
+    assert all(to_hex(look[v]["color"]) == hues[v.split("-")[0]] for v in variants)  # a variant keeps its family's
+    tnas = ["tnas", *variants[:4]]
+    assert len({str(look[s]["linestyle"]) for s in tnas}) == 5  # dashes alone tell a family's variants apart
+    assert len({(to_hex(v["color"]), str(v["linestyle"])) for v in look.values()}) == len(look)

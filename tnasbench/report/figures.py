@@ -20,10 +20,14 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: 
 from tnasbench.report.stats import RankTest  # noqa: E402
 
 plt.rcParams["svg.hashsalt"] = "tnasbench"  # stable element ids: regenerated figures are byte-identical
-DASHES = ["-", "--", ":", "-."]
+DASHES = ["-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 3))]  # a family's variants: up to six told apart
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 FAMILIES = ("tnas", "botorch", "transfer", "rgpe", "fsbo", "metad2a", "hebo", "bananas", "nasbowl",
             "regularized-evolution", "local-search", "random-search", "gdas", "drnas", "setn", "pc-darts")  # fmt: skip
+# One distinct hue per family, most salient first: tab10's ten, then six more that none of them resembles
+# (tab20 would pair each tab10 hue with a paler one of the same hue, and families would share a colour).
+HUES = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+        "#000000", "#1a237e", "#00897b", "#ad1457", "#f9a825", "#4e342e")  # fmt: skip
 
 
 def family(label: str) -> str:
@@ -35,12 +39,16 @@ def styles(labels: list[str]) -> dict[str, dict]:
     """Colour, dash and marker per label: one hue per family, variants told apart by dash and marker."""
     labels = sorted(labels)
     families = sorted({family(s) for s in labels}, key=lambda f: (FAMILIES.index(f) if f in FAMILIES else 99, f))
-    colours = sns.color_palette("tab20" if len(families) > 10 else "tab10", len(families))
-    palette = dict(zip(families, colours, strict=True))
+    extra = sns.color_palette("husl", max(0, len(families) - len(HUES)))  # beyond 16 families: evenly spaced hues
+    palette = dict(zip(families, [*HUES, *extra], strict=False))
     result, seen = {}, {}
     for label in labels:
         k = seen[family(label)] = seen.get(family(label), -1) + 1
-        result[label] = {"color": palette[family(label)], "linestyle": DASHES[k % 4], "marker": MARKERS[k % 6]}
+        result[label] = {
+            "color": palette[family(label)],
+            "linestyle": DASHES[k % len(DASHES)],
+            "marker": MARKERS[k % len(MARKERS)],
+        }
     return result
 
 
