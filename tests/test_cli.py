@@ -243,18 +243,15 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path, capsys):
     assert "is not a tnasbench store" in capsys.readouterr().err
 
 
-def test_report_refuses_to_pool_trials_run_on_different_tables(tmp_path, capsys):
-    import json
-    import sqlite3
+def test_a_pooled_report_refuses_trials_of_one_dataset_run_on_different_tables(fresh_home, tmp_path, capsys):
+    from tnasbench.testing import TEST200
 
-    store = tmp_path / "q.sqlite"
-    main(["run", _small_suite(tmp_path), "--store", str(store), "--quiet"])
-    with sqlite3.connect(store) as db:
-        key, spec = db.execute("SELECT key, spec FROM trials WHERE dataset='cifar10' LIMIT 1").fetchone()
-        spec = json.loads(spec)
-        spec["signature"] = "test@200=0000000000000000"  # as if run on another version of the table
-        db.execute("UPDATE trials SET spec=? WHERE key=?", (json.dumps(spec), key))
-    assert main(["report", str(store), "--out", str(tmp_path / "r")]) == 2
+    before, after = tmp_path / "before.sqlite", tmp_path / "after.sqlite"
+    main(["run", _small_suite(tmp_path), "--store", str(before), "--quiet"])
+    assert main(["data", "import", str(TEST200)]) == 0
+    main(["run", _small_suite(tmp_path), "--store", str(after), "--quiet"])
+    capsys.readouterr()
+    assert main(["report", str(before), str(after), "--out", str(tmp_path / "r")]) == 2
     assert "pools cifar10 trials run on different tables" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()  # refused before the first file: no CSV mixing two tables is left behind
 
@@ -285,13 +282,25 @@ def test_new_data_supersedes_older_runs_and_report_status_verify_agree(fresh_hom
     planned = capsys.readouterr().out.splitlines()
     assert "4 of 4 trials to run, about" in planned[-1]  # estimated from the older runs
     assert [line.split()[1:6] for line in planned if "-search " in line] == [["2", "0", "0", "2", "2"]] * 2
+    # the re-run stops part-way: random search re-ran on the new data, local search did not yet
+    (tmp_path / "part.toml").write_text(WALK.replace('[[searchers]]\nname = "local-search"\n', ""))
+    assert main(["run", str(tmp_path / "part.toml"), "--store", store, "--quiet"]) == 0
+    assert main(["status", store]) == 0
+    status = capsys.readouterr().out
+    assert "stale: run on older data" in status and "superseded: an older run" in status
+    rows = [line.split()[-3:] for line in status.splitlines() if "-search " in line]
+    assert rows == [["0", "2", "0"], ["2", "0", "2"]]  # done, stale, superseded: local search, random search
+    assert main(["report", store, "--out", out]) == 0  # counts the trials on the new data, names the stale ones
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "2 stale (run on older data" in report and "- local-search on cifar10: 2 stale" in report
+    assert main(["verify", store]) == 0
+    assert "all sound" in capsys.readouterr().out
     assert main(["run", str(tmp_path / "walk.toml"), "--store", store, "--quiet"]) == 0
-    assert "note: 4 trials re-run because their code or data changed" in capsys.readouterr().err
     assert main(["report", store, "--out", out]) == 0
     assert "test@200" in (tmp_path / "report" / "report.md").read_text()
     assert main(["status", store]) == 0
     status = capsys.readouterr().out
-    assert "superseded: an older run" in status
+    assert "superseded: an older run" in status and "stale" not in status
     rows = [line.split()[-2:] for line in status.splitlines() if "-search " in line]
     assert rows == [["2", "2"], ["2", "2"]]  # done, superseded per searcher
     assert main(["verify", store]) == 0

@@ -53,10 +53,10 @@ def test_a_lost_observation_is_found(copy, capsys):
 
 def test_a_hand_edited_spec_and_data_from_another_table_are_found(copy, capsys):
     store = Store(copy)
-    key, text = store.db.execute("SELECT key, spec FROM trials LIMIT 1").fetchone()
-    spec = json.loads(text) | {"signature": "cell0=12.34"}  # as if run on a different NB201 table
-    with store.db:
-        store.db.execute("UPDATE trials SET spec=? WHERE key=?", (json.dumps(spec), key))
+    for key, text in store.db.execute("SELECT key, spec FROM trials").fetchall():
+        spec = json.loads(text) | {"signature": "cell0=12.34"}  # as if every trial ran on a different NB201 table
+        with store.db:
+            store.db.execute("UPDATE trials SET spec=? WHERE key=?", (json.dumps(spec), key))
     store.close()
     assert main(["verify", str(copy)]) == 1
     out = capsys.readouterr().out
@@ -86,8 +86,12 @@ def test_a_run_superseded_by_one_on_newer_data_is_not_flagged(copy, capsys):
         )
     assert main(["verify", str(copy)]) == 0  # the later run, on the data here, is the one that counts
     assert "2 finished trials, all sound" in capsys.readouterr().out
-    with store.db:  # without the later run the older one counts again, and its data no longer match
+    with store.db:  # without the later run the older one is stale: the other seed's trial ran on newer data
         store.db.execute("DELETE FROM trials WHERE key=?", (newer_key,))
+    assert main(["verify", str(copy)]) == 0
+    assert "stale: 1 trials ran on older data" in capsys.readouterr().out
+    with store.db:  # and without that one too, the older run counts again, and its data no longer match
+        store.db.execute("DELETE FROM trials WHERE status='done' AND key NOT IN (?, ?)", (older.key, killed.key))
     store.close()
     assert main(["verify", str(copy)]) == 1
     assert "trials were run on data cell0=12.34" in capsys.readouterr().out

@@ -219,10 +219,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         redone, left = repair_store(store)
         print(f"repair: {redone} trials with incomplete observations redone" + (f", {left} not" if left else ""))
     problems = verify_store(store)
-    done = int((store.progress()["status"] == "done").sum())
+    statuses = store.progress()["status"]
+    done, stale = int((statuses == "done").sum()), int((statuses == "stale").sum())
     store.close()
     for problem in problems:
         print(f"problem: {problem}")
+    if stale:
+        print(f"stale: {stale} trials ran on older data of their dataset; `tnasbench run` redoes them on this data")
     print(f"{args.store}: {done} finished trials, " + (f"{len(problems)} problems" if problems else "all sound"))
     return 1 if problems else 0
 
@@ -248,6 +251,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
         print("interrupted: their runner stopped; `tnasbench run` with this store redoes them from their seeds")
     if (trials["status"] == "superseded").any():
         print("superseded: an older run of a trial since re-run by newer code or data; kept, not reported")
+    if (trials["status"] == "stale").any():
+        print("stale: run on older data of its dataset than its latest trials; `tnasbench run` redoes it on this data")
     for row in trials[trials["status"] == "failed"].itertuples():
         print(f"failed: {row.label} on {row.dataset} seed {row.seed}: {row.error}")
     return 0
@@ -327,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="file format (default parquet)")
     export.add_argument("--out", type=arguments.folder, default="export", help="output folder (default ./export)")
     export.set_defaults(func=_cmd_export)
-    status = sub.add_parser("status", help="trials per dataset and searcher: done / failed / running / superseded")
+    status = sub.add_parser("status", help="trials per dataset and searcher: done, failed, running, superseded, stale")
     status.add_argument("store", type=arguments.store, help=store_help)
     status.set_defaults(func=_cmd_status)
     return parser

@@ -284,19 +284,27 @@ class Store:
         return found
 
     def progress(self) -> pd.DataFrame:
-        """``trials()`` with two more statuses: "interrupted" for running trials whose runner is gone (a
-        lapsed lease or a dead process on this host; the next ``run`` redoes them from their seeds), and
+        """``trials()`` with three more statuses: "interrupted" for running trials whose runner is gone (a
+        lapsed lease or a dead process on this host; the next ``run`` redoes them from their seeds),
         "superseded" for the other finished, failed or interrupted trials of a slot whose latest finished
-        trial counts (runs by older code or on older data)."""
+        trial counts (runs by older code or on older data), and "stale" for finished trials on older data of
+        their dataset than its latest finished trial's, not re-run yet (a re-run after ``data import`` that
+        stopped part-way): the next ``run`` redoes them; reports count neither."""
         trials, now = self.trials(), time.time()
         rows = zip(trials["status"], trials["owner"], trials["lease_until"], strict=True)
         gone = [status == "running" and not claim_is_live(owner, lease, now) for status, owner, lease in rows]
         trials.loc[gone, "status"] = "interrupted"
-        slots = pd.Series([TrialSpec.from_json(spec).slot for spec in trials["spec"]], index=trials.index)
+        specs = [TrialSpec.from_json(spec) for spec in trials["spec"]]
+        slots = pd.Series([spec.slot for spec in specs], index=trials.index)
         done = trials["status"] == "done"
         latest = trials[done].assign(slot=slots[done]).sort_values("finished").groupby("slot")["key"].last()
         replaced = slots.isin(latest.index) & ~trials["key"].isin(latest) & (trials["status"] != "running")
         trials.loc[replaced, "status"] = "superseded"
+        data = trials.assign(signature=[spec.signature for spec in specs])
+        done = data["status"] == "done"
+        current = data[done].sort_values("finished").groupby(["benchmark", "dataset"])["signature"].last()
+        newest = pd.Series(list(zip(data["benchmark"], data["dataset"], strict=True)), index=data.index).map(current)
+        trials.loc[done & (data["signature"] != newest), "status"] = "stale"
         return trials
 
     def observations(self, status: str = "done") -> pd.DataFrame:

@@ -30,7 +30,7 @@ def verify_store(store: Store) -> list[str]:
                 f"trial {row.key} ({row.label} on {row.dataset}): {incomplete[row.key]} "
                 "(`tnasbench verify --repair` redoes it)"
             )
-        if row.status == "superseded":  # replaced by a later run (perhaps on newer data): not reported
+        if row.status in ("superseded", "stale"):  # replaced by a later run, or awaiting one on newer data
             continue
         data = replace(spec, seed=0, suite="", suite_seed=0, signature="", searcher_version="")
         if data.key not in checked:

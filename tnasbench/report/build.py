@@ -132,13 +132,15 @@ def _trained_lines(trials: pd.DataFrame) -> list[str]:
 
 def _status_lines(trials: pd.DataFrame) -> list[str]:
     counts = trials["status"].value_counts().to_dict() if len(trials) else {}
-    superseded = counts.get("superseded", 0)
+    superseded, stale = counts.get("superseded", 0), counts.get("stale", 0)
     lines = [
         f"{counts.get('done', 0)} trials done, {counts.get('failed', 0)} failed, {counts.get('running', 0)} running, "
         f"{counts.get('interrupted', 0)} interrupted"
-        + (f", {superseded} superseded by a later run of the same trial (kept, not counted)." if superseded else ".")
+        + (f", {superseded} superseded by a later run of the same trial (kept, not counted)" if superseded else "")
+        + (f", {stale} stale (run on older data of their dataset, kept, not counted)" if stale else "")
+        + "."
     ]
-    unfinished = trials[trials["status"].isin(["failed", "running", "interrupted"])]
+    unfinished = trials[trials["status"].isin(["failed", "running", "interrupted", "stale"])]
     if len(unfinished):
         missing = unfinished.groupby(["label", "dataset", "status"]).size().reset_index(name="trials")
         lines += ["", "Not in the statistics below (re-run the suite to finish them):", ""]
