@@ -369,3 +369,15 @@ def test_a_searcher_imported_from_a_py_file_can_go_to_pool_workers(tmp_path, mon
     monkeypatch.setattr(sys, "path", list(sys.path))
     _import_plugin(str(tmp_path / "file_plugin.py"))
     assert runtime_searchers({"file-searcher"})["file-searcher"].__module__ == "file_plugin"  # picklable by name
+
+
+def test_a_report_refuses_runs_of_different_budgets_in_one_line(tmp_path, capsys):
+    """A 10-evaluation run's final regret is not a 20-evaluation run's midpoint: pooled, both would sit in one
+    row of Table 1 and one rank block."""
+    (tmp_path / "two.toml").write_text(WALK.replace("{evaluations = 8}", "{evaluations = 10}, {evaluations = 20}"))
+    store = str(tmp_path / "two.sqlite")
+    assert main(["run", str(tmp_path / "two.toml"), "--store", store, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["report", store, "--out", str(tmp_path / "r")]) == 2
+    assert "hold runs of 10 and 20 evaluations: a report compares runs of one budget" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

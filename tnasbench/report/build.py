@@ -210,6 +210,12 @@ def build_report(
     if anytime.empty:
         lines += ["Only one-shot trials: no anytime statistics (they need black-box searchers).", ""]
         anytime = observations
+    budgets = sorted({int(b) for b in anytime["budget_evaluations"].dropna()})
+    if len(budgets) > 1:  # a shorter run's final regret is not a longer run's checkpoint: they must not pool
+        raise TnasbenchError(
+            f"{named} hold runs of {' and '.join(map(str, budgets))} evaluations: a report compares runs of one "
+            "budget; run each budget into its own store (--store) and report them one by one"
+        )
     curves = regret_curves(anytime)
     at_budgets = regret_at_budgets(curves)
     present = set(at_budgets["searcher"])

@@ -24,7 +24,7 @@ POOLED = "pooled"  # the scope of a paired test over every task, on normalised r
 
 def regret_at_budgets(curves: pd.DataFrame) -> pd.DataFrame:
     """Best-so-far regret of every trial at the checkpoints of its budget (10/25/50/100% of it):
-    (dataset, searcher, seed, budget, regret, normalised_regret, objective_regret)."""
+    (dataset, searcher, seed, budget, regret, normalised_regret, objective_regret, ceiling_regret)."""
     budgets = trial_budgets(curves)
     wanted = pd.DataFrame(
         [(trial, point) for trial, budget in budgets.items() for point in checkpoints(int(budget))],
@@ -32,6 +32,7 @@ def regret_at_budgets(curves: pd.DataFrame) -> pd.DataFrame:
     )
     reached = curves.merge(wanted, on=["trial", "step"])
     columns = ["dataset", "searcher", "seed", "budget", "regret", "normalised_regret", "objective_regret"]
+    columns += ["ceiling_regret"]
     return (
         reached.rename(columns={"step": "budget"})[columns]
         .sort_values(["dataset", "budget", "searcher", "seed"])
@@ -41,7 +42,8 @@ def regret_at_budgets(curves: pd.DataFrame) -> pd.DataFrame:
 
 def summary_with_ci(at_budgets: pd.DataFrame) -> pd.DataFrame:
     """Mean, std and 95% t-interval half-width of regret per (dataset, budget, searcher), with the mean
-    normalised and objective regret."""
+    normalised and objective regret, and the task's ceiling regret (the floor a searcher that finds the
+    searched metric's best cell is left with)."""
     grouped = at_budgets.groupby(["dataset", "budget", "searcher"])
     return grouped.agg(
         seeds=("regret", "size"),
@@ -50,6 +52,7 @@ def summary_with_ci(at_budgets: pd.DataFrame) -> pd.DataFrame:
         ci95=("regret", ci_half_width),
         normalised_mean=("normalised_regret", "mean"),
         objective_mean=("objective_regret", "mean"),
+        ceiling_regret=("ceiling_regret", "first"),
     ).reset_index()
 
 

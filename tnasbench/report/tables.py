@@ -36,7 +36,8 @@ def to_latex(frame: pd.DataFrame, caption: str) -> str:
 
 def table1(summary: pd.DataFrame) -> pd.DataFrame:
     """Anytime regret, mean ± std over seeds, one column per checkpoint on the report metric, then the
-    searched (objective) metric's regret at each checkpoint (rows: dataset, searcher)."""
+    searched (objective) metric's regret at each checkpoint, then the task's ceiling regret (rows: dataset,
+    searcher)."""
     cell = summary.assign(
         value=[f"{m:.3f} ± {s:.3f}" for m, s in zip(summary["mean"], summary["std"].fillna(0), strict=True)],
         objective=[f"{m:.3f}" if pd.notna(m) else "–" for m in summary["objective_mean"]],
@@ -45,7 +46,8 @@ def table1(summary: pd.DataFrame) -> pd.DataFrame:
     report.columns = [f"regret@{b}" for b in report.columns]
     searched = cell.pivot(index=["dataset", "searcher"], columns="budget", values="objective")
     searched.columns = [f"objective regret@{b}" for b in searched.columns]
-    return report.join(searched).reset_index().fillna("–")
+    ceiling = summary.groupby(["dataset", "searcher"])["ceiling_regret"].first().map(_value).rename("ceiling regret")
+    return report.join(searched).join(ceiling).reset_index().fillna("–")
 
 
 def task_scales(final: pd.DataFrame) -> pd.DataFrame:
