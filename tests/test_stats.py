@@ -243,15 +243,17 @@ def test_a_paired_row_that_could_never_reach_alpha_says_so_instead_of_no_differe
     wins = tnas_wins()
     ten = paired_comparison(at_budgets(wins, searchers=("tnas", "random-search")), "tnas")
     assert (ten["outcome"] == "better").all()  # 10 pairs per task, 30 pooled: reachable, and every one won
-    three = at_budgets(wins, budgets=(100,), seeds=range(3), searchers=("tnas", "random-search"))  # 4 tests
-    # 3 pairs per task: the smallest two-sided Wilcoxon p is 0.25
+    three = at_budgets(wins, budgets=(100,), seeds=range(3), searchers=("tnas", "random-search"))
+    # 3 pairs per task: the smallest two-sided Wilcoxon p is 0.25, alone in its family (one task, one rival, budget)
     table = paired_comparison(three, "tnas")
     per_task = table[table["scope"] != "pooled"]
-    assert (per_task["outcome"] == f"cannot be significant (3 pairs, {len(table)} tests)").all()
-    pooled = table[table["scope"] == "pooled"]  # 9 pairs: 4 x 2 / 512 is below 0.05
+    assert (per_task["outcome"] == "cannot be significant (3 pairs, 1 tests)").all()
+    pooled = table[table["scope"] == "pooled"]  # 9 pairs: 2 / 512 is below 0.05
     assert (pooled["outcome"] == "better").all()
-    at_four_budgets = paired_comparison(at_budgets(wins, seeds=range(3), searchers=("tnas", "random-search")), "tnas")
-    assert at_four_budgets["outcome"].str.startswith("cannot be significant").all()  # 16 x 2 / 512 > 0.05
+    rivals = ("tnas", *[f"rival{k}" for k in range(8)])  # pooled over 9 pairs x 4 budgets x 8 rivals: 32 x 2 / 512
+    won = at_budgets(lambda s, d, b, seed: 0.0 if s == "tnas" else 1.0 + seed, seeds=range(3), searchers=rivals)
+    pooled = paired_comparison(won, "tnas").query("scope == 'pooled'")
+    assert (pooled["outcome"] == "cannot be significant (9 pairs, 32 tests)").all()
 
 
 def test_a_row_holm_lets_through_is_never_called_hopeless_whatever_the_others_pair_counts():

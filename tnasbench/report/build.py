@@ -439,7 +439,8 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: fl
         "",
         f"Difference = other − {reference}: positive means {reference} did better. Per task in regret points, "
         "paired over seeds; `pooled` over every (task, seed) pair in normalised regret (norm.). Wilcoxon "
-        "signed-rank, Holm-corrected over every row (`--reference` picks another searcher).",
+        "signed-rank, Holm-corrected within each scope (one task, or pooled) over searcher × budget "
+        "(`--reference` picks another searcher).",
         "",
         *equivalence,
         table.to_markdown(index=False),

@@ -227,8 +227,13 @@ def holm(table: pd.DataFrame, margin: float | None = None) -> pd.DataFrame:
 
 
 def paired_comparison(at_budgets: pd.DataFrame, reference: str, margin: float | None = None) -> pd.DataFrame:
-    """Every paired test of ``reference`` (``paired_tests``), Holm-corrected as one family."""
-    return holm(paired_tests(at_budgets, reference, margin=margin), margin)
+    """Every paired test of ``reference`` (``paired_tests``), Holm-corrected within each scope (one task, or
+    pooled) over searcher × budget, the families the verdicts' checks use. One family of every row (504 in
+    a report of 8 tasks) would leave no per-task row a chance, whatever its differences."""
+    tests = paired_tests(at_budgets, reference, margin=margin)
+    if tests.empty:
+        return holm(tests, margin)
+    return pd.concat([holm(family, margin) for _, family in tests.groupby("scope", sort=False)]).sort_index()
 
 
 def smallest_holm_p(pairs: int, tests: int) -> float:
