@@ -381,3 +381,21 @@ def test_a_report_refuses_runs_of_different_budgets_in_one_line(tmp_path, capsys
     assert main(["report", store, "--out", str(tmp_path / "r")]) == 2
     assert "hold runs of 10 and 20 evaluations: a report compares runs of one budget" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_two_objectives_on_one_dataset_in_one_store_are_neither_stale_nor_pooled(fresh_home, tmp_path, capsys):
+    """Trials searching val@200 and test@200 on cifar10 ran on the same data: neither is stale, but their
+    signatures differ, so a report refuses to pool them rather than leave either out."""
+    from tnasbench.testing import TEST200
+
+    assert main(["data", "import", str(TEST200)]) == 0
+    store = str(tmp_path / "two.sqlite")
+    (tmp_path / "val.toml").write_text(WALK)
+    (tmp_path / "test.toml").write_text(WALK.replace('name = "walk"', 'name = "on-test"\nobjective = "test@200"'))
+    for suite in ("val", "test", "val"):
+        assert main(["run", str(tmp_path / f"{suite}.toml"), "--store", store, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["status", store]) == 0
+    assert "stale" not in capsys.readouterr().out
+    assert main(["report", store, "--out", str(tmp_path / "r")]) == 2
+    assert "pools cifar10 trials run on different tables" in capsys.readouterr().err

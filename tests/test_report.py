@@ -75,6 +75,8 @@ def test_table1_compares_at_fractions_of_the_suite_budget_on_both_metrics():
     assert table.loc[0, "regret@30"] == "1.000 ± 1.414"  # the final budget is compared: seeds at 0 and 2
     assert table.loc[0, "objective regret@30"] == "1.000"
     assert table.loc[0, "ceiling regret"] == "0.000"  # searched on the report metric itself: no val/test gap
+    gap = frame(rows).assign(ceiling=93.5)  # the searched metric's best cell scores 93.5 on the report metric
+    assert table1(summary_with_ci(regret_at_budgets(regret_curves(gap)))).loc[0, "ceiling regret"] == "0.500"
     assert at.loc[at["budget"] == 30, "normalised_regret"].tolist() == pytest.approx([0.0, 2 / 80])
 
 

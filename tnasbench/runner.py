@@ -238,6 +238,9 @@ def run_specs(
     check_labels(store, specs)
     incomplete = store.incomplete()
     store.reopen([s.key for s in specs if s.key in incomplete], "its observations were incomplete: redone")
+    progress = store.progress()
+    stale = set(progress.loc[progress["status"] == "stale", "key"])  # on data its dataset has since moved on from
+    store.reopen([s.key for s in specs if s.key in stale], "ran on older data than its dataset's latest trials: redone")
     done = {k for k, s in store.statuses().items() if s == "done"}
     pending = [s for s in specs if s.key not in done]
     counts = {"skipped": len(specs) - len(pending), "done": 0, "failed": 0, "elsewhere": 0}

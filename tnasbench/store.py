@@ -287,9 +287,11 @@ class Store:
         """``trials()`` with three more statuses: "interrupted" for running trials whose runner is gone (a
         lapsed lease or a dead process on this host; the next ``run`` redoes them from their seeds),
         "superseded" for the other finished, failed or interrupted trials of a slot whose latest finished
-        trial counts (runs by older code or on older data), and "stale" for finished trials on older data of
-        their dataset than its latest finished trial's, not re-run yet (a re-run after ``data import`` that
-        stopped part-way): the next ``run`` redoes them; reports count neither."""
+        trial counts (runs by older code or on older data), and "stale" for finished trials on other data than
+        the latest finished trial of their data (benchmark, dataset, objective, noise, live recipe) that all
+        finished before the first trial on that latest data (a re-run after ``data import`` that stopped
+        part-way): a suite's next ``run`` redoes those it lists; reports count neither. Trials on different
+        data that interleave in time (two runners on different tables) stay "done", for reports to refuse."""
         trials, now = self.trials(), time.time()
         rows = zip(trials["status"], trials["owner"], trials["lease_until"], strict=True)
         gone = [status == "running" and not claim_is_live(owner, lease, now) for status, owner, lease in rows]
@@ -297,14 +299,21 @@ class Store:
         specs = [TrialSpec.from_json(spec) for spec in trials["spec"]]
         slots = pd.Series([spec.slot for spec in specs], index=trials.index)
         done = trials["status"] == "done"
-        latest = trials[done].assign(slot=slots[done]).sort_values("finished").groupby("slot")["key"].last()
+        by_time = trials[done].assign(slot=slots[done]).sort_values("finished", kind="stable", na_position="first")
+        latest = by_time.groupby("slot")["key"].last()
         replaced = slots.isin(latest.index) & ~trials["key"].isin(latest) & (trials["status"] != "running")
         trials.loc[replaced, "status"] = "superseded"
-        data = trials.assign(signature=[spec.signature for spec in specs])
-        done = data["status"] == "done"
-        current = data[done].sort_values("finished").groupby(["benchmark", "dataset"])["signature"].last()
-        newest = pd.Series(list(zip(data["benchmark"], data["dataset"], strict=True)), index=data.index).map(current)
-        trials.loc[done & (data["signature"] != newest), "status"] = "stale"
+        data = trials.assign(
+            signature=[spec.signature for spec in specs],
+            data=[(s.benchmark, s.dataset, s.objective, s.noise, s.live) for s in specs],  # what the signature hashes
+        )
+        done = (data["status"] == "done") & data["finished"].notna()
+        ordered = data[done].sort_values("finished", kind="stable")
+        current = ordered.groupby("data")["signature"].last()
+        on_current = ordered[ordered["signature"] == ordered["data"].map(current)]
+        since = on_current.groupby("data")["finished"].min()  # when the latest data's first trial finished
+        older = done & (data["signature"] != data["data"].map(current)) & (data["finished"] < data["data"].map(since))
+        trials.loc[older, "status"] = "stale"
         return trials
 
     def observations(self, status: str = "done") -> pd.DataFrame:
