@@ -171,12 +171,13 @@ class Tnas(ObservingSearcher):
     def _maximise_acquisition(self) -> int:
         ids = self.candidates()
         rows = np.concatenate([ids, np.setdiff1d(self.observed, ids)]).astype(np.int64)  # a pool lacks the observed
-        position = {int(i): k for k, i in enumerate(rows)}
+        order = np.argsort(rows, kind="stable")  # where each observed cell sits in ``rows`` (a dict cost 4 ms a step)
+        observed = torch.as_tensor(order[np.searchsorted(rows, self.observed, sorter=order)])
         y = self._targets()
         self._finetune(y)
         with torch.no_grad():
             embedded = self.model.features(self._codes_of(rows), self._data_code)
-            mean, variance = self.model.predict(embedded[[position[i] for i in self.observed]], y, embedded[: len(ids)])
+            mean, variance = self.model.predict(embedded[observed], y, embedded[: len(ids)])
             score = acquisition(mean, variance.sqrt(), float(y.max()), self.config)
             score[torch.as_tensor(np.isin(ids, self.observed))] = -torch.inf
         return int(ids[int(torch.argmax(score))])
