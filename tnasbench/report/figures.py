@@ -23,11 +23,11 @@ plt.rcParams["svg.hashsalt"] = "tnasbench"  # stable element ids: regenerated fi
 DASHES = ["-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 3))]  # a family's variants: up to six told apart
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 FAMILIES = ("tnas", "botorch", "transfer", "rgpe", "fsbo", "metad2a", "hebo", "bananas", "nasbowl",
-            "regularized-evolution", "local-search", "random-search", "gdas", "drnas", "setn", "pc-darts")  # fmt: skip
+            "regularized-evolution", "random-search", "local-search", "gdas", "drnas", "setn", "pc-darts")  # fmt: skip
 # One distinct hue per family, most salient first: tab10's ten, then six more that none of them resembles
 # (tab20 would pair each tab10 hue with a paler one of the same hue, and families would share a colour).
 HUES = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-        "#000000", "#1a237e", "#00897b", "#ad1457", "#f9a825", "#4e342e")  # fmt: skip
+        "#000000", "#00897b", "#ad1457", "#f9a825", "#1a237e", "#4e342e")  # fmt: skip
 
 
 def family(label: str) -> str:
