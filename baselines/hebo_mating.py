@@ -48,7 +48,7 @@ class ArrayMating(MixedVariableMating):
     """``MixedVariableMating`` with its ``_do`` on arrays for categorical problems (the same offspring)."""
 
     def _do(self, problem, pop, n_offsprings, parents=False, random_state=None, **kwargs):
-        if parents or not applies(self, problem):
+        if parents or random_state is None or not applies(self, problem):  # (pymoo makes an unseeded generator)
             return super()._do(problem, pop, n_offsprings, parents=parents, random_state=random_state, **kwargs)
         matings = self.selection(problem, pop, math.ceil(n_offsprings / 2), 2, random_state=random_state, **kwargs)
         off = Population.new(X=[{} for _ in range(n_offsprings)])
