@@ -123,9 +123,8 @@ def plot_regret(curves: pd.DataFrame, out: Path) -> list[Path]:
                 line = _mean_interval(frame, "step", value)
                 ax.plot(line.index, line["mean"], lw=1.2, markevery=max(1, len(line) // 6), ms=3, **look[searcher])
                 ax.fill_between(line.index, line["low"], line["high"], color=look[searcher]["color"], alpha=0.1, lw=0)
-            ceiling = part["ceiling_regret"].dropna()
-            if value == "regret" and len(ceiling):
-                ax.axhline(ceiling.iloc[0], color="0.3", lw=0.8, ls=(0, (4, 3)))
+            if value == "regret":
+                _ceiling_line(ax, part)
             _regret_axis(ax, part[value])
             ax.set_title(dataset, fontsize=9)
             ax.set_xlabel("evaluations" if row == len(metrics) - 1 else "")
@@ -134,6 +133,13 @@ def plot_regret(curves: pd.DataFrame, out: Path) -> list[Path]:
     _legend(figure, look)
     figure.tight_layout()
     return _save(figure, out, "regret_vs_evaluations")
+
+
+def _ceiling_line(ax: plt.Axes, curves: pd.DataFrame) -> None:
+    """The task's ceiling regret, dashed: what finding the searched metric's optimum leaves on the report metric."""
+    ceiling = curves["ceiling_regret"].dropna()
+    if len(ceiling):
+        ax.axhline(ceiling.iloc[0], color="0.3", lw=0.8, ls=(0, (4, 3)))
 
 
 def cost_grid(curves: pd.DataFrame, points: int = 60) -> pd.DataFrame:
@@ -165,7 +171,8 @@ def cost_grid(curves: pd.DataFrame, points: int = 60) -> pd.DataFrame:
 
 
 def plot_regret_vs_cost(curves: pd.DataFrame, out: Path) -> list[Path]:
-    """Mean regret (band: ``BAND``) against cumulative evaluation cost on a common grid per task."""
+    """Mean regret (band: ``BAND``) against cumulative evaluation cost on a common grid per task, with the task's
+    ceiling regret dashed."""
     grid = cost_grid(curves)
     if grid.empty:  # no task has an evaluation cost
         return []
@@ -182,6 +189,7 @@ def plot_regret_vs_cost(curves: pd.DataFrame, out: Path) -> list[Path]:
                             color=look[searcher]["color"])  # fmt: skip
         ax.set_xscale("log")
         _plain_ticks(ax)
+        _ceiling_line(ax, curves[curves["dataset"] == dataset])
         _regret_axis(ax, grid.loc[grid["dataset"] == dataset, "regret"])
         metric = curves.loc[curves["dataset"] == dataset, "report_metric"].iloc[0]
         ax.set(title=dataset, xlabel="cumulative evaluation cost (hours)")
