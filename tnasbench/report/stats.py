@@ -31,8 +31,9 @@ def regret_at_budgets(curves: pd.DataFrame) -> pd.DataFrame:
         columns=["trial", "step"],
     )
     reached = curves.merge(wanted, on=["trial", "step"])
-    columns = ["dataset", "searcher", "seed", "budget", "regret", "normalised_regret", "objective_regret"]
-    columns += ["ceiling_regret"]
+    columns = [
+        "dataset", "searcher", "seed", "budget", "regret", "normalised_regret", "objective_regret", "ceiling_regret",
+    ]  # fmt: skip
     return (
         reached.rename(columns={"step": "budget"})[columns]
         .sort_values(["dataset", "budget", "searcher", "seed"])

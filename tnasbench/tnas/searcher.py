@@ -172,12 +172,12 @@ class Tnas(ObservingSearcher):
         ids = self.candidates()
         rows = np.concatenate([ids, np.setdiff1d(self.observed, ids)]).astype(np.int64)  # a pool lacks the observed
         order = np.argsort(rows, kind="stable")  # where each observed cell sits in ``rows`` (a dict cost 4 ms a step)
-        observed = torch.as_tensor(order[np.searchsorted(rows, self.observed, sorter=order)])
+        observed_rows = torch.as_tensor(order[np.searchsorted(rows, self.observed, sorter=order)])
         y = self._targets()
         self._finetune(y)
         with torch.no_grad():
             embedded = self.model.features(self._codes_of(rows), self._data_code)
-            mean, variance = self.model.predict(embedded[observed], y, embedded[: len(ids)])
+            mean, variance = self.model.predict(embedded[observed_rows], y, embedded[: len(ids)])
             score = acquisition(mean, variance.sqrt(), float(y.max()), self.config)
             score[torch.as_tensor(np.isin(ids, self.observed))] = -torch.inf
         return int(ids[int(torch.argmax(score))])
