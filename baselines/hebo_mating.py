@@ -51,16 +51,15 @@ class ArrayMating(MixedVariableMating):
         if parents or random_state is None or not applies(self, problem):  # (pymoo makes an unseeded generator)
             return super()._do(problem, pop, n_offsprings, parents=parents, random_state=random_state, **kwargs)
         matings = self.selection(problem, pop, math.ceil(n_offsprings / 2), 2, random_state=random_state, **kwargs)
-        off = Population.new(X=[{} for _ in range(n_offsprings)])
+        sides = ([first.X for first, _ in matings], [second.X for _, second in matings])  # [parent][mating]
+        offspring: list[dict] = [{} for _ in range(n_offsprings)]
         for name, var in problem.vars.items():
-            values = np.empty((2, len(matings)), dtype=object)  # [parent, mating]
-            for m, mating in enumerate(matings):
-                values[0, m], values[1, m] = mating[0].X[name], mating[1].X[name]
+            values = np.stack([np.fromiter((x[name] for x in side), dtype=object, count=len(side)) for side in sides])
             crossed = _crossed(values, self.crossover[Choice], random_state)
             children = _mutated(crossed, var, self.mutation[Choice], random_state)
-            for k in range(n_offsprings):
-                off[k].X[name] = children[k]
-        return off
+            for child, value in zip(offspring, children.tolist(), strict=False):  # the first n_offsprings
+                child[name] = value
+        return Population.new(X=offspring)
 
 
 def _crossed(parents: np.ndarray, crossover: UX, random_state: np.random.Generator) -> np.ndarray:

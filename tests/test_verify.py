@@ -136,3 +136,65 @@ def test_a_label_naming_two_searchers_is_flagged(copy, capsys):
     assert "label 'random-search' pools 2 searchers or settings (local-search {}; random-search {})" in (
         capsys.readouterr().out
     )
+
+
+def test_replay_finds_the_same_evaluations_in_a_sound_store(sound, capsys):
+    assert main(["verify", str(sound), "--replay", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "replay random-search on cifar10, seed 0" in out and "same 15 evaluations" in out
+    assert "all sound, 1 of 1 replays the same" in out
+
+
+def test_replay_flags_a_trial_whose_evaluations_changed(copy, capsys):
+    store = Store(copy)
+    with store.db:  # as if the code now proposed another cell at evaluation 9 from the same seed
+        store.db.execute(
+            "UPDATE observations SET arch = (arch + 1) % 15625 WHERE step = 9 AND trial = "
+            "(SELECT key FROM trials WHERE seed = 0)"
+        )
+    store.close()
+    assert main(["verify", str(copy), "--replay", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFERS from evaluation 9: stored cell" in out and "bump its version" in out
+    assert "1 of 2 replays the same" in out
+
+
+def test_replay_leaves_trials_of_another_searcher_version_alone(copy, capsys, monkeypatch):
+    from tnasbench.searchers.random_search import RandomSearch
+
+    monkeypatch.setattr(RandomSearch, "version", "99")
+    assert main(["verify", str(copy), "--replay", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "not replayed: its searcher's version or its data changed since it ran" in out
+    assert "0 of 1 replays the same" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--replay", "0"], "must be at least 1, got 0"),
+        (["--replay", "two"], "must be a whole number, got 'two'"),
+        (["--replay", "1", "--label", "tnas"], "--label tnas: no finished trials with that label"),
+    ],
+)
+def test_bad_replay_arguments_are_one_line(sound, capsys, argv, message):
+    assert main(["verify", str(sound), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_replay_meta_trains_afresh_instead_of_loading_the_cached_model(fresh_home, tmp_path, capsys):
+    """A cached meta-trained model would hide a change in meta-training: the replay trains into a temporary cache."""
+    (tmp_path / "suite.toml").write_text(
+        SUITE.replace("seeds = [0, 1]", "seeds = [0]").replace("evaluations = 15", "evaluations = 7")
+        + '[[searchers]]\nname = "tnas"\nparams = {meta_steps = 3, initial = 3}\n'
+    )
+    store = Store(tmp_path / "t.sqlite")
+    run_suite(load_suite(tmp_path / "suite.toml"), store, show_progress=False)
+    store.close()
+    cache = fresh_home / "tnas"
+    for path in cache.iterdir():  # a replay that loaded the cache would now fail to find it, and write it again
+        path.unlink()
+    assert main(["verify", str(tmp_path / "t.sqlite"), "--replay", "1", "--label", "tnas"]) == 0
+    assert "replay tnas on cifar10, seed 0" in capsys.readouterr().out
+    assert list(cache.iterdir()) == []

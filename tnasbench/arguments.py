@@ -33,6 +33,17 @@ def jobs(text: str) -> int:
     return value
 
 
+def count(text: str) -> int:
+    """How many: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise _bad(f"must be a whole number, got {text!r}: pass e.g. --replay 1") from None
+    if value < 1:
+        raise _bad(f"must be at least 1, got {value}: pass e.g. --replay 1") from None
+    return value
+
+
 def _finite_positive(text: str, problem: str) -> float:
     try:
         value = float(text)

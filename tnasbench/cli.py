@@ -211,7 +211,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from tnasbench.store import Store
-    from tnasbench.verify import repair_store, verify_store
+    from tnasbench.verify import repair_store, replay_trials, verify_store
 
     Store(args.store, readonly=True).close()
     store = Store(args.store, readonly=not args.repair)
@@ -219,15 +219,21 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         redone, left = repair_store(store)
         print(f"repair: {redone} trials with incomplete observations redone" + (f", {left} not" if left else ""))
     problems = verify_store(store)
+    replays = replay_trials(store, args.replay, set(args.label), show_progress=True) if args.replay else []
     statuses = store.progress()["status"]
     done, stale = int((statuses == "done").sum()), int((statuses == "stale").sum())
     store.close()
     for problem in problems:
         print(f"problem: {problem}")
+    for replay in replays:
+        print(replay.line())
     if stale:
         print(f"stale: {stale} trials ran on older data of their dataset; `tnasbench run` redoes them on this data")
-    print(f"{args.store}: {done} finished trials, " + (f"{len(problems)} problems" if problems else "all sound"))
-    return 1 if problems else 0
+    differ = sum(r.same is False for r in replays)
+    replayed = f", {sum(r.same is True for r in replays)} of {len(replays)} replays the same" if replays else ""
+    found = f"{len(problems)} problems" if problems else "all sound"
+    print(f"{args.store}: {done} finished trials, {found}{replayed}")
+    return 1 if problems or differ else 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -326,6 +332,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check a store's integrity and that its data still match")
     verify.add_argument("store", type=arguments.store, help=store_help)
     verify.add_argument("--repair", action="store_true", help="first redo finished trials with missing observations")
+    verify.add_argument(
+        "--replay",
+        type=arguments.count,
+        default=0,
+        metavar="N",
+        help="also run the first N trials of each label again from their seeds and compare every evaluation",
+    )
+    verify.add_argument(
+        "--label", type=arguments.label, action="append", default=[], help="replay only this label (repeatable)"
+    )
     verify.set_defaults(func=_cmd_verify)
     export = sub.add_parser("export", help="write the store as parquet or CSV")
     export.add_argument("store", type=arguments.store, help=store_help)

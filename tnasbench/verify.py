@@ -1,13 +1,21 @@
-"""``tnasbench verify``: is the store intact, and do the tables it was produced from still match?"""
+"""``tnasbench verify``: is the store intact, do the tables it was produced from still match, and (``--replay``) do
+its trials still come out the same from their seeds?"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from rich.progress import Progress
 
 from tnasbench.errors import TnasbenchError
-from tnasbench.runner import benchmark_facts, resolve, run_specs
+from tnasbench.runner import benchmark_facts, resolve, run_specs, run_trial
 from tnasbench.store import Store
 from tnasbench.suite import TrialSpec
+from tnasbench.tnas.config import CACHE_VARIABLE
 
 
 def verify_store(store: Store) -> list[str]:
@@ -58,3 +66,93 @@ def repair_store(store: Store) -> tuple[int, int]:
     same = [spec for spec in specs if resolve(spec).key == spec.key]
     counts = run_specs("repair", same, store, show_progress=False)
     return counts["done"], len(specs) - counts["done"]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One stored trial run again from its spec: ``outcome`` says whether it gave the same evaluations."""
+
+    key: str
+    label: str
+    dataset: str
+    seed: int
+    same: bool | None  # None: not replayed (its code or data changed since) or the replay failed
+    outcome: str
+
+    def line(self) -> str:
+        return f"replay {self.label} on {self.dataset}, seed {self.seed} (trial {self.key[:12]}): {self.outcome}"
+
+
+def replay_trials(
+    store: Store, per_label: int, labels: set[str] | None = None, show_progress: bool = False
+) -> list[Replay]:
+    """Run again the first ``per_label`` current trials of each label (by seed, then dataset) and compare their
+    evaluations, cell by cell and value by value, with the stored ones. A difference means the code now does
+    something else from the same seed without saying so (a searcher's ``version``, TNAS's ``MODEL_VERSION``).
+    Meta-training runs afresh into a temporary cache, so a cached model cannot hide a change in it."""
+    trials = store.progress()
+    trials = trials[trials["status"] == "done"]
+    if labels:
+        unknown = sorted(labels - set(trials["label"]))
+        if unknown:
+            raise TnasbenchError(
+                f"--label {', '.join(unknown)}: no finished trials with that label in {store.path.name} "
+                f"(it has {', '.join(sorted(set(trials['label'])))})"
+            )
+        trials = trials[trials["label"].isin(labels)]
+    chosen = trials.sort_values(["label", "seed", "dataset", "key"]).groupby("label").head(per_label)
+    replays = []
+    with (
+        tempfile.TemporaryDirectory() as cache,
+        _environment(CACHE_VARIABLE, cache),
+        Progress(disable=not show_progress, transient=True) as progress,
+    ):
+        task = progress.add_task("replaying stored trials", total=len(chosen))
+        for row in chosen.itertuples():
+            replays.append(Replay(row.key, row.label, row.dataset, int(row.seed), *_replay(store, row.spec)))
+            progress.advance(task)
+    return replays
+
+
+def _replay(store: Store, text: str) -> tuple[bool | None, str]:
+    spec = TrialSpec.from_json(text)
+    try:
+        current = resolve(spec)
+    except TnasbenchError as error:
+        return None, f"not replayed: {error}"
+    if current.key != spec.key:
+        return None, "not replayed: its searcher's version or its data changed since it ran (its suite re-runs it)"
+    outcome = run_trial(spec)
+    if outcome.error:
+        return None, f"replay failed: {outcome.error}"
+    stored = store.db.execute(
+        "SELECT arch, cell, epochs, objective FROM observations WHERE trial=? ORDER BY step", (spec.key,)
+    ).fetchall()
+    replayed = [(o.arch, o.cell, o.epochs, o.objective) for o in outcome.observations]
+    for step, (before, now) in enumerate(zip(stored, replayed, strict=False), start=1):
+        if before != now:
+            return False, (
+                f"DIFFERS from evaluation {step}: stored {_evaluation(before)}, replayed {_evaluation(now)} "
+                "(the code changed what this searcher does from this seed: bump its version)"
+            )
+    if len(stored) != len(replayed):
+        return False, f"DIFFERS: {len(stored)} evaluations stored, {len(replayed)} replayed"
+    return True, f"same {len(stored)} evaluations"
+
+
+def _evaluation(row: tuple) -> str:
+    arch, cell, epochs, objective = row
+    return f"cell {cell if arch < 0 else arch} ({objective:.6g} at {epochs} epochs)"
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before

@@ -214,7 +214,8 @@ def test_hashed_duplicate_check_flags_exactly_what_pymoos_pairwise_one_does():
     nan = np.float32("nan")  # one object, equal to itself in a set but not to pymoo's `!=`
     same_nan = Population([Individual(X={"edge0": nan}), Individual(X={"edge0": nan})])
     subset = Population([Individual(X={"edge0": 1}), Individual(X={"edge0": 1, "edge1": 2})])  # pymoo: a in b
-    for pop in (same_nan, subset):
+    reordered = Population([Individual(X={"edge0": 1, "edge1": 2}), Individual(X={"edge1": 2, "edge0": 1})])
+    for pop in (same_nan, subset, reordered):
         assert (hashed._do(pop, None, np.full(2, False)) == stock._do(pop, None, np.full(2, False))).all()
 
 

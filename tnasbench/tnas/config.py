@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+CACHE_VARIABLE = "TNASBENCH_META_CACHE"  # a folder for meta-trained weights instead of $TNASBENCH_HOME/tnas
 ARCH_ENCODERS = ("gru", "onehot")
 META_TRAINING = ("reptile", "fsbo", "none")
 ACQUISITIONS = ("ei", "ucb")

@@ -1,7 +1,7 @@
 """Meta-training on other datasets' tables: Reptile (the paper) or FSBO-style Adam (the released code).
 
-Trained weights are cached under ``$TNASBENCH_HOME/tnas/`` keyed by the config, the data
-checksums and the meta seed, so a suite meta-trains once per held-out dataset.
+Trained weights are cached under ``$TNASBENCH_HOME/tnas/`` (or ``$TNASBENCH_META_CACHE``) keyed by the
+config, the data checksums and the meta seed, so equal meta-trainings run once.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import copy
 import fcntl
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from tnasbench.benchmarks.tables import data_home
 from tnasbench.searchers.protocol import MetaTable
 from tnasbench.space import SearchSpace
 from tnasbench.tnas.arch_encoder import CellGraphs, ListedGraphs, cell_graphs
-from tnasbench.tnas.config import TnasConfig
+from tnasbench.tnas.config import CACHE_VARIABLE, TnasConfig
 from tnasbench.tnas.model import DeepKernelSurrogate
 
 MetaGraphs = CellGraphs | ListedGraphs  # every cell of an enumerable space, or a large space's listed ones
@@ -181,7 +182,7 @@ def meta_trained(
     if config.meta_training == "none":
         return model, encode_cells(model, graphs), {"meta_training": "none"}
     key = config.meta_key(sorted(t.checksum() for t in tasks) + [f"data_encoder={use_data}", *graphs.key()])
-    folder = data_home() / "tnas"
+    folder = Path(os.environ.get(CACHE_VARIABLE) or data_home() / "tnas")
     folder.mkdir(parents=True, exist_ok=True)
     weights, facts = folder / f"{key}.pt", folder / f"{key}.json"
     with open(folder / f"{key}.lock", "w") as lock:  # concurrent trials wait for one trainer
