@@ -159,6 +159,17 @@ def test_replay_flags_a_trial_whose_evaluations_changed(copy, capsys):
     assert "1 of 2 replays the same" in out
 
 
+def test_a_trial_that_fails_on_replay_is_a_difference(copy, capsys, monkeypatch):
+    from tnasbench.searchers.random_search import RandomSearch
+
+    def broken(self):
+        raise RuntimeError("a bug introduced since the store was made")
+
+    monkeypatch.setattr(RandomSearch, "ask", broken)
+    assert main(["verify", str(copy), "--replay", "1"]) == 1
+    assert "FAILED on replay: RuntimeError: a bug introduced since the store was made" in capsys.readouterr().out
+
+
 def test_replay_leaves_trials_of_another_searcher_version_alone(copy, capsys, monkeypatch):
     from tnasbench.searchers.random_search import RandomSearch
 
@@ -175,6 +186,7 @@ def test_replay_leaves_trials_of_another_searcher_version_alone(copy, capsys, mo
         (["--replay", "0"], "must be at least 1, got 0"),
         (["--replay", "two"], "must be a whole number, got 'two'"),
         (["--replay", "1", "--label", "tnas"], "--label tnas: no finished trials with that label"),
+        (["--label", "random-search"], "--label chooses which trials --replay runs again: add --replay N"),
     ],
 )
 def test_bad_replay_arguments_are_one_line(sound, capsys, argv, message):

@@ -213,6 +213,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from tnasbench.store import Store
     from tnasbench.verify import repair_store, replay_trials, verify_store
 
+    if args.label and not args.replay:
+        raise TnasbenchError("--label chooses which trials --replay runs again: add --replay N (e.g. --replay 1)")
     Store(args.store, readonly=True).close()
     store = Store(args.store, readonly=not args.repair)
     if args.repair:

@@ -76,7 +76,7 @@ class Replay:
     label: str
     dataset: str
     seed: int
-    same: bool | None  # None: not replayed (its code or data changed since) or the replay failed
+    same: bool | None  # None: not replayed (its searcher's version or its data changed since)
     outcome: str
 
     def line(self) -> str:
@@ -123,8 +123,8 @@ def _replay(store: Store, text: str) -> tuple[bool | None, str]:
     if current.key != spec.key:
         return None, "not replayed: its searcher's version or its data changed since it ran (its suite re-runs it)"
     outcome = run_trial(spec)
-    if outcome.error:
-        return None, f"replay failed: {outcome.error}"
+    if outcome.error:  # the stored run finished, so failing now is a difference too
+        return False, f"FAILED on replay: {outcome.error}"
     stored = store.db.execute(
         "SELECT arch, cell, epochs, objective FROM observations WHERE trial=? ORDER BY step", (spec.key,)
     ).fetchall()
