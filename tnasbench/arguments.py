@@ -40,7 +40,7 @@ def count(text: str) -> int:
     except ValueError:
         raise _bad(f"must be a whole number, got {text!r}: pass e.g. --replay 1") from None
     if value < 1:
-        raise _bad(f"must be at least 1, got {value}: pass e.g. --replay 1") from None
+        raise _bad(f"must be at least 1, got {value}: pass e.g. --replay 1")
     return value
 
 
