@@ -13,14 +13,14 @@ PI, LCB as three objectives) and its random pick from their Pareto set, but comp
 every unevaluated cell at once instead of searching for it with pymoo's genetic algorithm
 (``FiniteParetoOpt``, swapped in for HEBO's ``EvolutionOpt`` during ``suggest``): ~4.6x faster per step.
 It stays opt-in: its paired equivalence suite (``reports/hebo-fast-vs-stock/``: 20 seeds x 3 NB201 datasets x 50
-evaluations, 5.1-5.4x less HEBO compute a trial) found no significant difference on any dataset but could not show
-equivalence within the pre-registered ±0.25 regret points either (differences at 50: +0.08, -0.21, -0.20; HEBO's
-seed-to-seed spread would need ~130-280 pairs per dataset). The exact front also holds more purely exploratory
-cells than the genetic search's population (on the synthetic check, its first three model proposals averaged 35
-against stock's 49). ``optimizer = "evolution"`` (default) is stock, with pymoo's pairwise duplicate check done
-by hashing (``hebo_duplicates``: the same flags) and its per-variable mating on arrays (``hebo_mating``: the same
-draws and offspring), so the same suggestions: a step at 50 observations 7.8 s -> 4.7 s with the first, at 100
-observations 2.0 s -> 1.2 s with the second (one loaded run).
+evaluations, ~2x less HEBO compute a trial than today's stock) found no significant difference on any dataset but
+showed equivalence within the pre-registered ±0.25 regret points on CIFAR-10 only (differences at 50: +0.10, -0.38,
+-0.15; HEBO's seed-to-seed spread would need ~130-280 pairs per dataset). The exact front also holds more purely
+exploratory cells than the genetic search's population (on the synthetic check, its first three model proposals
+averaged 35 against stock's 49). ``optimizer = "evolution"`` (default) is stock, with pymoo's pairwise duplicate
+check done by hashing (``hebo_duplicates``: the same flags) and its per-variable mating on arrays (``hebo_mating``:
+the same draws and offspring), so the same suggestions: a step at 50 observations 7.8 s -> 4.7 s with the first, at
+100 observations 2.0 s -> 1.2 s with the second (one loaded run).
 
 HEBO's GP runs on gpytorch, whose solves switch from CG/Lanczos to Cholesky once BoTorch is imported anywhere in
 the process. ``_gp_settings`` pins BoTorch's settings around every HEBO call, so a trial is the same in any worker
