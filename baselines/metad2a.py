@@ -81,7 +81,9 @@ def _standardised(accuracies: np.ndarray) -> np.ndarray:
 
 def _fit(loss: Callable[[int], torch.Tensor], params: Iterable[nn.Parameter], steps: int, lr: float) -> float:
     """Adam on ``loss(step)`` for ``steps`` steps; the last loss."""
-    optimizer = torch.optim.Adam(params, lr=lr)
+    from tnasbench.flat_adam import FlatAdam
+
+    optimizer = FlatAdam(params, lr=lr)
     for step in range(steps):
         optimizer.zero_grad()
         value = loss(step)
