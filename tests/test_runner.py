@@ -1,3 +1,4 @@
+import json
 import os
 import signal
 import sqlite3
@@ -96,6 +97,65 @@ def test_workers_get_run_time_searchers_and_none_of_the_parents_held_locks(tmp_p
         counts = run_suite(load_suite(path), Store(tmp_path / "two.sqlite"), jobs=2, show_progress=False)
     assert counts == {"skipped": 0, "done": 4, "failed": 0, "elsewhere": 0}
     pd.testing.assert_frame_equal(observations(tmp_path / "one.sqlite"), observations(tmp_path / "two.sqlite"))
+
+
+@register
+class SharedSetupProbe(RandomSearch):
+    """Random search whose setup takes 2 s and records when it ran; the trials of one seed share a setup key
+    (as TNAS variants sharing a meta-training do)."""
+
+    name = "test-shared-setup"
+
+    @classmethod
+    def shared_setup(cls, spec):
+        return f"seed {spec.seed}"
+
+    def setup(self, space, context, seed):
+        began = time.time()
+        time.sleep(2.0)
+        self._window = [began, time.time()]
+        super().setup(space, context, seed)
+
+    def describe(self):
+        return {"setup_window": self._window}
+
+
+def _probe_suite(tmp_path):
+    path = suite_file(tmp_path, evaluations=3, seeds=[0, 1])
+    text = path.read_text().replace('name = "random-search"\n', "").replace('"local-search"', '"test-shared-setup"')
+    path.write_text(text.replace("[[searchers]]\n[[searchers]]", "[[searchers]]"))
+    return load_suite(path)
+
+
+def test_the_queue_holds_back_a_trial_whose_setup_key_is_in_flight(tmp_path):
+    from tnasbench.runner import SetupQueue, resolve
+
+    specs = [resolve(spec) for spec in _probe_suite(tmp_path).trials()]
+    assert [s.seed for s in specs] == [0, 0, 1, 1]  # suite order: block by block
+    queue = SetupQueue(specs)
+    first, second = queue.next(), queue.next()
+    assert (first.seed, second.seed) == (0, 1)  # seed 0's second trial waits; seed 1's goes ahead of it
+    assert queue.next() is None
+    queue.done(first)
+    assert queue.next() == specs[1]
+
+
+@pytest.mark.timeout(180)
+def test_two_workers_never_run_trials_sharing_a_setup_at_once_but_run_others_side_by_side(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    assert run_suite(_probe_suite(tmp_path), store, jobs=2, show_progress=False)["done"] == 4
+    trials = store.trials()
+    windows = [
+        (json.loads(spec)["seed"], *json.loads(info)["setup_window"])
+        for spec, info in zip(trials["spec"], trials["searcher_info"], strict=True)
+    ]
+
+    def overlap(a, b):
+        return a[1] < b[2] and b[1] < a[2]
+
+    pairs = [(a, b) for i, a in enumerate(windows) for b in windows[i + 1 :]]
+    assert not any(overlap(a, b) for a, b in pairs if a[0] == b[0])
+    assert any(overlap(a, b) for a, b in pairs if a[0] != b[0])
 
 
 def test_a_searcher_defined_inside_a_function_cannot_go_to_workers_and_says_so(tmp_path):

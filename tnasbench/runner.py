@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import multiprocessing
@@ -11,7 +10,6 @@ import pickle
 import threading
 import time
 import traceback
-from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
@@ -261,24 +259,24 @@ def run_specs(
             counts["skipped"] += 1  # its lease lapsed and another runner ran it: that run counts
         progress.advance(task)
 
-    def claimed(specs: list[TrialSpec]) -> Iterator[TrialSpec]:
-        """Claim each trial only when it is about to run, so that a runner started later shares the rest."""
-        for spec in specs:
-            if store.claim_trial(spec, benchmark_facts(spec)[2], facts, owner):
-                yield spec
-            else:
-                counts["elsewhere"] += 1  # held by another live runner on this store
-                progress.advance(task)
+    def claim(spec: TrialSpec) -> bool:
+        """Claim a trial only when it is about to run, so that a runner started later shares the rest."""
+        if store.claim_trial(spec, benchmark_facts(spec)[2], facts, owner):
+            return True
+        counts["elsewhere"] += 1  # held by another live runner on this store
+        progress.advance(task)
+        return False
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=not show_progress, transient=False) as progress, _Heartbeat(store.path, owner):
         task = progress.add_task(f"{title}: {len(pending)} trials to run", total=len(pending))
         if client is not None:  # the cluster schedules: every trial is submitted (and claimed) up front
-            for spec, outcome in on_dask(client, list(claimed(pending)), trial_timeout):
+            for spec, outcome in on_dask(client, [spec for spec in pending if claim(spec)], trial_timeout):
                 record(spec, outcome)
         elif jobs == 1:
-            for spec in claimed(pending):
-                record(spec, run_trial(spec, trial_timeout))
+            for spec in pending:
+                if claim(spec):
+                    record(spec, run_trial(spec, trial_timeout))
         else:
             # spawned, not forked: forking a process with live threads (the heartbeat, a Dask client's
             # IO loop) can copy a held lock into the child and hang it. Workers watch this process and
@@ -286,16 +284,46 @@ def run_specs(
             spawn = multiprocessing.get_context("spawn")
             init = (os.getpid(), pickle.dumps(shipped))
             with ProcessPoolExecutor(jobs, spawn, pool_worker_init, init) as pool:
-                queue, running = claimed(pending), {}
+                queue, running = SetupQueue(pending), {}
                 while True:
-                    for spec in itertools.islice(queue, 2 * jobs - len(running)):  # keep the workers fed
-                        running[pool.submit(run_trial, spec, trial_timeout)] = spec
+                    while len(running) < 2 * jobs and (spec := queue.next()) is not None:  # keep the workers fed
+                        if claim(spec):
+                            running[pool.submit(run_trial, spec, trial_timeout)] = spec
+                        else:
+                            queue.done(spec)  # another runner holds it
                     if not running:
                         break
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        record(running.pop(future), future.result())
+                        spec = running.pop(future)
+                        queue.done(spec)
+                        record(spec, future.result())
     return counts
+
+
+class SetupQueue:
+    """Pending trials in suite order, handed out so that no two with one ``shared_setup`` key (say, TNAS
+    variants that share a meta-training) are in flight at once: the later waits here, not on the cache's
+    lock in a worker, and the trials after it go first, so the meta-trainings a suite needs run side by side."""
+
+    def __init__(self, specs: list[TrialSpec]) -> None:
+        self._waiting = list(specs)
+        self._keys = {spec.key: get_searcher(spec.searcher).shared_setup(spec) for spec in specs}
+        self._busy: set[str] = set()
+
+    def next(self) -> TrialSpec | None:
+        """The first waiting trial whose setup key is not in flight; None when there is none (now)."""
+        for index, spec in enumerate(self._waiting):
+            key = self._keys[spec.key]
+            if key is None or key not in self._busy:
+                if key is not None:
+                    self._busy.add(key)
+                return self._waiting.pop(index)
+        return None
+
+    def done(self, spec: TrialSpec) -> None:
+        """``spec`` has finished (or will not run here): its setup key is free again."""
+        self._busy.discard(self._keys[spec.key])
 
 
 class _Heartbeat:

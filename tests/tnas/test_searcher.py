@@ -132,3 +132,20 @@ def test_fsbo_is_tnas_fsbo_on_the_one_hot_encoding_not_a_copy():
     params = {"meta_steps": 20, "meta_seed": 3, "arch_encoder": "onehot", "data_encoder": False}
     same = run_trial(conformance_spec("tnas-fsbo", params, 0, 6))
     assert same.info["cache_key"] == outcome.info["cache_key"] and same.info["cache"] == "hit"  # one model
+
+
+def _keys(name, params, seed):
+    """(the runner's shared_setup key, the meta-training cache key the trial's setup used)."""
+    spec = conformance_spec(name, params, seed, 5, dataset="imagenet16-120")
+    searcher = get_searcher(name)(**params)
+    searcher.setup(nb201_space(), build_context(spec), spec.searcher_seed)
+    return get_searcher(name).shared_setup(spec), searcher.describe().get("cache_key")
+
+
+def test_the_setup_key_the_runner_schedules_by_follows_the_meta_training_cache():
+    key, cache = _keys("tnas", FAST, 0)
+    assert key is not None and cache is not None
+    assert _keys("tnas", FAST | {"acquisition": "ucb"}, 0) == (key, cache)  # a variant label: one meta-training
+    other_key, other_cache = _keys("tnas", FAST, 1)  # another replicate: its own
+    assert other_key != key and other_cache != cache
+    assert _keys("tnas-nometa", FAST, 0) == (None, None)  # nothing shared, nothing to schedule around

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from tnasbench.benchmarks.identity import dataset_id
 from tnasbench.benchmarks.protocol import Query, Result
 from tnasbench.space import SearchSpace
+
+if TYPE_CHECKING:
+    from tnasbench.suite import TrialSpec
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,14 @@ class Searcher(ABC):
     def needs_meta_tables(cls, params: dict[str, Any]) -> bool:
         """Whether ``params`` learn from other tasks' tables (a benchmark with a single task has none)."""
         return False
+
+    @classmethod
+    def shared_setup(cls, spec: TrialSpec) -> str | None:
+        """A key naming costly setup work that trials share through a cache (TNAS's meta-training), or None.
+        A local process pool never runs two trials with one key at once: the later one starts once the earlier
+        has filled the cache, instead of holding a worker idle on the cache's lock (a Dask cluster schedules
+        its trials itself)."""
+        return None
 
     @classmethod
     def version_for(cls, params: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from tnasbench.space import SearchSpace
 from tnasbench.tnas.config import TnasConfig
 
 if TYPE_CHECKING:
+    from tnasbench.suite import TrialSpec
     from tnasbench.tnas.meta import MetaTask
 
 torch = lazy_import("torch")
@@ -50,14 +51,29 @@ class Tnas(ObservingSearcher):
     def needs_meta_tables(cls, params: dict) -> bool:
         return config_from_params(TnasConfig, cls.variant_defaults | params, cls.name).meta_training != "none"
 
+    @classmethod
+    def _config(cls, params: dict, seed: int) -> TnasConfig:
+        """The variant's config for ``params``; without a ``meta_seed`` each replicate meta-trains from its own
+        (derived from the searcher ``seed``), and the cache shares equal meta-trainings."""
+        config = config_from_params(TnasConfig, cls.variant_defaults | params, cls.name)
+        if config.meta_seed is None:
+            config = dataclasses.replace(config, meta_seed=derive_seed(seed, "meta-training"))
+        return config
+
+    @classmethod
+    def shared_setup(cls, spec: TrialSpec) -> str | None:
+        """Trials of one task whose meta-training fields and meta seed agree meta-train the same model."""
+        config = cls._config(spec.searcher_params, spec.searcher_seed)
+        if config.meta_training == "none":
+            return None
+        task = [spec.benchmark, spec.dataset, spec.objective, spec.signature, spec.live, config.meta_tasks]
+        return config.meta_key(task)
+
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         from tnasbench.tnas.dataset_encoder import image_features
         from tnasbench.tnas.meta import MetaTask, meta_graphs, meta_trained
 
-        config = config_from_params(TnasConfig, self.variant_defaults | self.params, self.name)
-        if config.meta_seed is None:  # each replicate meta-trains from its own seed; the cache shares equal ones
-            config = dataclasses.replace(config, meta_seed=derive_seed(seed, "meta-training"))
-        self.config = config
+        config = self.config = self._config(self.params, seed)
         self.start(space, seed, config.pool_size, config.pool_parents)
         self._device = torch.device(context.device)
         tables = _meta_tables_used(config, context)
