@@ -94,7 +94,7 @@ class Bananas(ObservingSearcher):
     def _predict(self, candidates: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Ensemble mean and spread at the candidates, after fitting on the observations (MAE, Adam)."""
         from baselines.ensemble_mlp import EnsembleMLP
-        from tnasbench.flat_adam import FlatAdam
+        from tnasbench.flat_adam import make_adam
 
         y = torch.tensor(self.accuracies, dtype=torch.float32)
         y = (y - y.mean()) / (y.std() + 1e-8)
@@ -103,7 +103,7 @@ class Bananas(ObservingSearcher):
         with torch.random.fork_rng():
             torch.manual_seed(self._seed * 1009 + len(self.observed))
             model = EnsembleMLP(self.config.ensemble, x.shape[1], self.config.layers, self.config.width)
-        optimizer = FlatAdam(model.parameters(), lr=self.config.lr)
+        optimizer = make_adam(model.parameters(), lr=self.config.lr)
         for _ in range(self.config.epochs):
             optimizer.zero_grad()
             (model(x) - y).abs().mean().backward()

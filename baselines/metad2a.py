@@ -81,9 +81,9 @@ def _standardised(accuracies: np.ndarray) -> np.ndarray:
 
 def _fit(loss: Callable[[int], torch.Tensor], params: Iterable[nn.Parameter], steps: int, lr: float) -> float:
     """Adam on ``loss(step)`` for ``steps`` steps; the last loss."""
-    from tnasbench.flat_adam import FlatAdam
+    from tnasbench.flat_adam import make_adam
 
-    optimizer = FlatAdam(params, lr=lr)
+    optimizer = make_adam(params, lr=lr)
     for step in range(steps):
         optimizer.zero_grad()
         value = loss(step)

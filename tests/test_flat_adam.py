@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from tnasbench.flat_adam import FlatAdam
+from tnasbench.flat_adam import FlatAdam, make_adam
 
 
 def _model(seed: int = 0) -> nn.Module:
@@ -72,3 +72,7 @@ def test_a_gradient_missing_for_some_weights_of_a_dtype_is_refused():
     model[2].bias.grad = None  # one float32 weight without a gradient
     with pytest.raises(ValueError, match="got no gradient"):
         optimizer.step()
+
+
+def test_make_adam_flattens_cpu_weights():
+    assert isinstance(make_adam(_model().parameters(), lr=1e-3), FlatAdam)

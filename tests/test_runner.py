@@ -140,6 +140,33 @@ def test_the_queue_holds_back_a_trial_whose_setup_key_is_in_flight(tmp_path):
     assert queue.next() == specs[1]
 
 
+def test_once_a_trial_with_a_key_has_finished_the_others_with_it_run_freely(tmp_path, monkeypatch):
+    from tnasbench import runner
+    from tnasbench.runner import SetupQueue, resolve
+
+    monkeypatch.setattr(runner, "_setup_key", lambda spec: "one key")
+    specs = [resolve(spec) for spec in _probe_suite(tmp_path).trials()]
+    queue = SetupQueue(specs)
+    first = queue.next()
+    assert queue.next() is None
+    queue.done(first, finished=False)  # it failed (or another runner held it): the next one sets up alone again
+    second = queue.next()
+    assert second == specs[1] and queue.next() is None
+    queue.done(second)
+    assert [queue.next(), queue.next(), queue.next()] == [specs[2], specs[3], None]
+
+
+def test_searchers_without_a_setup_key_and_params_it_cannot_be_computed_from_are_never_held():
+    from tnasbench.runner import SetupQueue, _setup_key
+    from tnasbench.testing import conformance_spec
+
+    one_shot = conformance_spec("gdas", {}, 0, 1)  # one-shot searchers have no shared_setup
+    refused = conformance_spec("tnas-nometa", {"initial_design": "top"}, 0, 5)  # fails in its trial, as before
+    assert _setup_key(one_shot) is None and _setup_key(refused) is None
+    queue = SetupQueue([one_shot, refused, one_shot])
+    assert [queue.next(), queue.next(), queue.next()] == [one_shot, refused, one_shot]
+
+
 @pytest.mark.timeout(180)
 def test_two_workers_never_run_trials_sharing_a_setup_at_once_but_run_others_side_by_side(tmp_path):
     store = Store(tmp_path / "s.sqlite")

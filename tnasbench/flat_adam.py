@@ -54,6 +54,15 @@ class FlatAdam:
             torch._foreach_copy_([p.detach() for p in group], views)
 
 
+def make_adam(params: Iterable[nn.Parameter], lr: float) -> FlatAdam | torch.optim.Adam:
+    """Adam with default betas and eps: ``FlatAdam`` when every weight is on the CPU (torch's numbers, fewer
+    calls), else ``torch.optim.Adam`` with ``foreach``, as before (CUDA's default; not checked bit for bit)."""
+    params = list(params)
+    if all(p.device.type == "cpu" for p in params):
+        return FlatAdam(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr, foreach=True)
+
+
 def _views_like(flat: torch.Tensor, group: list[nn.Parameter]) -> list[torch.Tensor]:
     """Views of ``flat`` shaped like each tensor of ``group``, in order."""
     return [chunk.view_as(p) for chunk, p in zip(flat.split([p.numel() for p in group]), group, strict=True)]

@@ -290,40 +290,56 @@ def run_specs(
                         if claim(spec):
                             running[pool.submit(run_trial, spec, trial_timeout)] = spec
                         else:
-                            queue.done(spec)  # another runner holds it
+                            queue.done(spec, finished=False)  # another runner holds it
                     if not running:
                         break
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        spec = running.pop(future)
-                        queue.done(spec)
-                        record(spec, future.result())
+                        spec, outcome = running.pop(future), future.result()
+                        queue.done(spec, finished=outcome.error is None)  # a failed one may not have cached it
+                        record(spec, outcome)
     return counts
 
 
 class SetupQueue:
     """Pending trials in suite order, handed out so that no two with one ``shared_setup`` key (say, TNAS
-    variants that share a meta-training) are in flight at once: the later waits here, not on the cache's
-    lock in a worker, and the trials after it go first, so the meta-trainings a suite needs run side by side."""
+    variants that share a meta-training) are in flight before the first of them has finished: the later waits
+    here, not on the cache's lock in a worker, and the trials after it go first, so the meta-trainings a suite
+    needs run side by side. Once a trial with a key has finished, the others with that key run freely."""
 
     def __init__(self, specs: list[TrialSpec]) -> None:
         self._waiting = list(specs)
-        self._keys = {spec.key: get_searcher(spec.searcher).shared_setup(spec) for spec in specs}
-        self._busy: set[str] = set()
+        self._keys = {spec.key: _setup_key(spec) for spec in specs}
+        self._busy: set[str] = set()  # keys whose first trial is in flight
+        self._ready: set[str] = set()  # keys one trial has finished with (the shared setup is cached)
 
     def next(self) -> TrialSpec | None:
         """The first waiting trial whose setup key is not in flight; None when there is none (now)."""
         for index, spec in enumerate(self._waiting):
             key = self._keys[spec.key]
-            if key is None or key not in self._busy:
-                if key is not None:
+            if key is None or key in self._ready or key not in self._busy:
+                if key is not None and key not in self._ready:
                     self._busy.add(key)
                 return self._waiting.pop(index)
         return None
 
-    def done(self, spec: TrialSpec) -> None:
-        """``spec`` has finished (or will not run here): its setup key is free again."""
-        self._busy.discard(self._keys[spec.key])
+    def done(self, spec: TrialSpec, finished: bool = True) -> None:
+        """``spec`` has ``finished`` (its setup is cached), or failed or will not run here: its key is free."""
+        key = self._keys[spec.key]
+        if key is not None and key in self._busy:
+            self._busy.discard(key)
+            if finished:
+                self._ready.add(key)
+
+
+def _setup_key(spec: TrialSpec) -> str | None:
+    """The trial's ``shared_setup`` key; None for searchers without one (one-shot ones) and for params the
+    key cannot be computed from (the trial then fails in its worker with the error recorded, as any other)."""
+    hook = getattr(get_searcher(spec.searcher), "shared_setup", None)
+    try:
+        return hook(spec) if hook is not None else None
+    except Exception:
+        return None
 
 
 class _Heartbeat:

@@ -86,9 +86,9 @@ class Searcher(ABC):
     @classmethod
     def shared_setup(cls, spec: TrialSpec) -> str | None:
         """A key naming costly setup work that trials share through a cache (TNAS's meta-training), or None.
-        A local process pool never runs two trials with one key at once: the later one starts once the earlier
-        has filled the cache, instead of holding a worker idle on the cache's lock (a Dask cluster schedules
-        its trials itself)."""
+        A local process pool runs one trial with a key until it has finished (so the setup is cached) before
+        the others with that key, instead of holding a worker idle on the cache's lock (a Dask cluster
+        schedules its trials itself)."""
         return None
 
     @classmethod

@@ -21,7 +21,7 @@ import torch
 from rich.progress import Progress
 
 from tnasbench.benchmarks.tables import data_home
-from tnasbench.flat_adam import FlatAdam
+from tnasbench.flat_adam import make_adam
 from tnasbench.searchers.protocol import MetaTable
 from tnasbench.space import SearchSpace
 from tnasbench.tnas.arch_encoder import CellGraphs, ListedGraphs, cell_graphs
@@ -83,7 +83,7 @@ def inner_loop(
     model: DeepKernelSurrogate, graphs: MetaGraphs, task: MetaTask, config: TnasConfig, rng: np.random.Generator
 ) -> float:
     """Adapt every weight to one task with a few Adam steps; returns the last loss."""
-    optimizer = FlatAdam(model.parameters(), lr=config.meta_lr)  # torch's Adam, fewer calls
+    optimizer = make_adam(model.parameters(), lr=config.meta_lr)
     loss = torch.tensor(float("nan"))
     for _ in range(config.inner_steps):
         optimizer.zero_grad()
@@ -130,7 +130,7 @@ def train_fsbo(
     cells = len(tasks[0].targets)  # entries, the same cells in every task
     held_out = torch.as_tensor(rng.choice(cells, size=cells // 10, replace=False))
     train_cells = np.setdiff1d(np.arange(cells), held_out.numpy())
-    optimizer = FlatAdam(model.parameters(), lr=config.meta_lr)  # torch's Adam, fewer calls
+    optimizer = make_adam(model.parameters(), lr=config.meta_lr)
     best, best_state = -np.inf, copy.deepcopy(model.state_dict())
     check_every = max(1, config.meta_steps // 20)
     for step in range(config.meta_steps):

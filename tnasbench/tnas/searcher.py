@@ -175,11 +175,11 @@ class Tnas(ObservingSearcher):
 
     def _finetune(self, y: torch.Tensor) -> None:
         """Fine-tune head and GP from the meta-trained weights on the target's observations."""
-        from tnasbench.flat_adam import FlatAdam
+        from tnasbench.flat_adam import make_adam
 
         self.model.load_state_dict(self._meta_state)
         codes = self._codes_of(self.observed)
-        optimizer = FlatAdam(self.model.finetuned_parameters(), lr=self.config.finetune_lr)
+        optimizer = make_adam(self.model.finetuned_parameters(), lr=self.config.finetune_lr)
         self.model.head.train()
         for _ in range(self.config.finetune_epochs):
             optimizer.zero_grad()
