@@ -40,6 +40,7 @@ class NumpyExactMLL(NdarrayOptimizationClosure):
             raise ValueError(f"NumpyExactMLL: unexpected parameters {list(parameters)}")
         super().__init__(closure=lambda: None, parameters=parameters)  # __call__ below never uses it
         self.x = model.train_inputs[0].detach().numpy()
+        self.x_squared_t = (self.x * self.x).T  # constant: once, not per evaluation
         self.y = model.train_targets.detach().numpy()
         covar, noise = model.covar_module, model.likelihood.noise_covar
         self.lengthscale_prior = float(covar.lengthscale_prior.loc), float(covar.lengthscale_prior.scale)
@@ -60,14 +61,23 @@ class NumpyExactMLL(NdarrayOptimizationClosure):
         noise, constant, lengthscale = theta[0], theta[1], theta[2:]
         scaled = x / lengthscale
         norms = (scaled * scaled).sum(1)
-        squared = np.maximum(norms[:, None] + norms[None, :] - 2 * scaled @ scaled.T, 0.0)
+        # the same operations in the same order as ‖a‖² + ‖b‖² − 2a·b, clipped at 0, without the temporaries
+        squared = norms[:, None] + norms[None, :]
+        squared -= 2 * scaled @ scaled.T  # (2·scaled) @ scaledᵀ as before: scaled @ scaledᵀ alone goes to syrk
+        np.maximum(squared, 0.0, out=squared)
         np.fill_diagonal(squared, 0.0)
         kernel = np.exp(-0.5 * squared)
-        factor, info = dpotrf(kernel + noise * np.eye(n), lower=1, clean=1)  # LAPACK directly: ~µs, not ~50 µs
+        covariance = kernel.copy()
+        covariance.flat[:: n + 1] += noise  # kernel + noise·I: off the diagonal x + 0·noise is x
+        factor, info = dpotrf(covariance, lower=1, clean=1)  # LAPACK directly: ~µs, not ~50 µs
         if info != 0:
             raise np.linalg.LinAlgError(f"kernel matrix not positive definite (potrf info {info})")
-        lower, _ = dpotri(factor, lower=1)  # C⁻¹ from the factor, lower triangle
-        inverse = np.tril(lower) + np.tril(lower, -1).T
+        lower, _ = dpotri(factor, lower=1)  # C⁻¹ in the lower triangle; the upper stays potrf's cleaned zeros
+        strict = lower.copy()
+        np.fill_diagonal(strict, 0.0)
+        # the symmetric C⁻¹, as np.tril(lower) + np.tril(lower, -1).T gave it: the same numbers, and in C order, for a
+        # product's sums depend on its operands' layout (LAPACK returns Fortran order)
+        inverse = np.add(lower, strict.T, order="C")
         residual = self.y - constant
         alpha = inverse @ residual
         log_likelihood = -0.5 * (residual @ alpha) - np.log(np.diag(factor)).sum() - 0.5 * n * math.log(2 * math.pi)
@@ -76,7 +86,7 @@ class NumpyExactMLL(NdarrayOptimizationClosure):
         # d/dθ log N(y | c, C) = ½ tr((ααᵀ − C⁻¹) ∂C/∂θ); ∂C/∂ℓ_d = K ∘ (x_id − x_jd)² / ℓ_d³; ∂C/∂σ² = I
         outer = np.outer(alpha, alpha) - inverse
         weights = outer * kernel
-        spread = 2 * (x * x).T @ weights.sum(1) - 2 * ((weights @ x) * x).sum(0)
+        spread = 2 * self.x_squared_t @ weights.sum(1) - 2 * ((weights @ x) * x).sum(0)
         gradient = np.concatenate(
             [[0.5 * np.trace(outer) + grad_prior_n, alpha.sum()], 0.5 * spread / lengthscale**3 + grad_prior_l]
         )
