@@ -159,6 +159,28 @@ def test_replay_flags_a_trial_whose_evaluations_changed(copy, capsys):
     assert "1 of 2 replays the same" in out
 
 
+def test_a_difference_in_a_trial_from_another_machine_names_the_machine_not_the_code(copy, capsys):
+    store = Store(copy)
+    with store.db:  # the trial ran elsewhere (another CPU's BLAS kernels), and its evaluations part at 9
+        row = store.db.execute("SELECT key, provenance FROM trials WHERE seed = 0").fetchone()
+        facts = json.loads(row[1]) | {"blas": "openblas 0.3.31 SkylakeX", "cpu_model": "Some Other CPU"}
+        store.db.execute("UPDATE trials SET provenance = ? WHERE key = ?", (json.dumps(facts), row[0]))
+        store.db.execute("UPDATE observations SET arch = (arch + 1) % 15625 WHERE step = 9 AND trial = ?", (row[0],))
+    store.close()
+    assert main(["verify", str(copy), "--replay", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFERS from evaluation 9" in out and "it ran on another machine" in out and "bump" not in out
+    assert "blas 'openblas 0.3.31 SkylakeX' there" in out and "cpu_model 'Some Other CPU' there" in out
+
+
+def test_provenance_names_the_cpu_and_its_blas_kernels():
+    from tnasbench.provenance import machine, provenance
+
+    facts = machine(provenance())
+    assert set(facts) == {"platform", "cpu_model", "blas", "torch_cpu"} and all(facts.values())
+    assert facts["blas"].split()[0] in {"openblas", "mkl", "blis", "flexiblas", "accelerate"}
+
+
 def test_a_trial_that_fails_on_replay_is_a_difference(copy, capsys, monkeypatch):
     from tnasbench.searchers.random_search import RandomSearch
 

@@ -38,6 +38,43 @@ def device_name() -> str:
     return "cpu"
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (Linux), else what the platform module says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _blas() -> str | None:
+    """NumPy's BLAS and the kernel family it picked for this CPU (e.g. "openblas 0.3.31 Haswell"): the same
+    code gives other last bits where this differs."""
+    try:
+        import numpy  # noqa: F401  (loads the BLAS that threadpoolctl reports)
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    return " ".join(str(blas[0].get(k)) for k in ("internal_api", "version", "architecture")) if blas else None
+
+
+def _torch_cpu() -> str | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.backends.cpu.get_cpu_capability()
+
+
+def machine(facts: dict[str, Any]) -> dict[str, Any]:
+    """The facts of a trial's provenance that decide its last bits on the CPU besides the code: platform, CPU
+    model, BLAS kernels, torch's CPU capability (older trials have only the platform)."""
+    return {k: facts.get(k) for k in ("platform", "cpu_model", "blas", "torch_cpu") if facts.get(k) is not None}
+
+
 @cache
 def provenance() -> dict[str, Any]:
     """Collected once per process; stored with every trial."""
@@ -49,6 +86,9 @@ def provenance() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpu": platform.processor() or platform.machine(),
+        "cpu_model": _cpu_model(),
+        "blas": _blas(),
+        "torch_cpu": _torch_cpu(),
         "device": device_name(),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
     }

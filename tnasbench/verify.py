@@ -4,6 +4,7 @@ its trials still come out the same from their seeds?"""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from dataclasses import dataclass, replace
 from rich.progress import Progress
 
 from tnasbench.errors import TnasbenchError
+from tnasbench.provenance import machine, provenance
 from tnasbench.runner import benchmark_facts, resolve, run_specs, run_trial
 from tnasbench.store import Store
 from tnasbench.suite import TrialSpec
@@ -133,11 +135,25 @@ def _replay(store: Store, text: str) -> tuple[bool | None, str]:
         if before != now:
             return False, (
                 f"DIFFERS from evaluation {step}: stored {_evaluation(before)}, replayed {_evaluation(now)} "
-                "(the code changed what this searcher does from this seed: bump its version)"
+                f"({_likely_cause(store, spec.key)})"
             )
     if len(stored) != len(replayed):
         return False, f"DIFFERS: {len(stored)} evaluations stored, {len(replayed)} replayed"
     return True, f"same {len(stored)} evaluations"
+
+
+def _likely_cause(store: Store, key: str) -> str:
+    """Why a replay differs: the code, if the trial ran on a machine like this one; else maybe the machine."""
+    (text,) = store.db.execute("SELECT provenance FROM trials WHERE key=?", (key,)).fetchone()
+    there, here = machine(json.loads(text or "{}")), machine(provenance())
+    other = {k: (v, here.get(k)) for k, v in there.items() if v != here.get(k)}
+    if not other:
+        return "the code changed what this searcher does from this seed: bump its version"
+    named = "; ".join(f"{k} {v!r} there, {h!r} here" for k, (v, h) in other.items())
+    return (
+        f"it ran on another machine ({named}): model fits amplify last-bit differences between CPUs and BLAS "
+        "kernels, so replay it on a machine like that one before suspecting the code"
+    )
 
 
 def _evaluation(row: tuple) -> str:
