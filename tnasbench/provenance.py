@@ -50,15 +50,20 @@ def _cpu_model() -> str:
 
 
 def _blas() -> str | None:
-    """NumPy's BLAS and the kernel family it picked for this CPU (e.g. "openblas 0.3.31 Haswell"): the same
-    code gives other last bits where this differs."""
-    try:
-        import numpy  # noqa: F401  (loads the BLAS that threadpoolctl reports)
+    """NumPy's and SciPy's BLAS and the kernel family each picked for this CPU (e.g. "openblas 0.3.30 Haswell /
+    openblas 0.3.31 Haswell"): the same code gives other last bits where this differs."""
+    try:  # both imported here, so that the description does not depend on what this process imported before
+        import numpy  # noqa: F401
+        import scipy.linalg  # noqa: F401
         from threadpoolctl import threadpool_info
     except ImportError:
         return None
-    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
-    return " ".join(str(blas[0].get(k)) for k in ("internal_api", "version", "architecture")) if blas else None
+    found = {  # NumPy's and SciPy's, sorted: the order they loaded in does not matter
+        " ".join(str(i.get(k)) for k in ("internal_api", "version", "architecture"))
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    }
+    return " / ".join(sorted(found)) or None
 
 
 def _torch_cpu() -> str | None:
