@@ -317,10 +317,11 @@ class SetupQueue:
         """The first waiting trial whose setup key is not in flight; None when there is none (now)."""
         for index, spec in enumerate(self._waiting):
             key = self._keys[spec.key]
-            if key is None or key in self._ready or key not in self._busy:
-                if key is not None and key not in self._ready:
-                    self._busy.add(key)
-                return self._waiting.pop(index)
+            if key is not None and key not in self._ready:
+                if key in self._busy:
+                    continue  # its setup is being made: wait for it
+                self._busy.add(key)
+            return self._waiting.pop(index)
         return None
 
     def done(self, spec: TrialSpec, finished: bool = True) -> None:
