@@ -98,9 +98,12 @@ class TrialSpec:
 
     @property
     def searcher_seed(self) -> int:
-        """Differs between searchers; shared by the labelled variants of one searcher (other params), so
-        that comparing a searcher's settings is paired on the same random stream."""
-        return derive_seed(self.suite_seed, self.dataset, self.seed, self.searcher)
+        """Differs between searchers; shared by the labelled variants of one searcher (other params), and by
+        a registered ablation with the searcher it names as its ``seed_stream``, so that comparing them is
+        paired on the same random stream."""
+        from tnasbench.searchers.registry import seed_stream
+
+        return derive_seed(self.suite_seed, self.dataset, self.seed, seed_stream(self.searcher))
 
     @property
     def searcher_params(self) -> dict[str, Any]:

@@ -149,3 +149,16 @@ def test_the_setup_key_the_runner_schedules_by_follows_the_meta_training_cache()
     other_key, other_cache = _keys("tnas", FAST, 1)  # another replicate: its own
     assert other_key != key and other_cache != cache
     assert _keys("tnas-nometa", FAST, 0) == (None, None)  # nothing shared, nothing to schedule around
+    assert _keys("tnas-randinit", FAST, 0) == (key, cache)  # an ablation on TNAS's seed stream: TNAS's model
+    assert _keys("tnas-onehot", FAST, 0)[0] not in (None, key)  # an ablation of the model: its own
+
+
+def test_randinit_is_paired_with_tnas_and_differs_only_in_its_initial_design():
+    spec = conformance_spec("tnas", FAST, 0, 5)
+    paired = conformance_spec("tnas-randinit", FAST, 0, 5)
+    assert paired.searcher_seed == spec.searcher_seed
+    assert conformance_spec("tnas-onehot", FAST, 0, 5).searcher_seed != spec.searcher_seed
+    tnas, randinit = run_trial(spec), run_trial(paired)
+    assert tnas.info["cache_key"] == randinit.info["cache_key"]
+    assert randinit.info["cache"] == "hit"  # TNAS's meta-training, not a second one
+    assert tnas.observations[0].arch != randinit.observations[0].arch  # the model's top cell vs a random one

@@ -68,6 +68,9 @@ class Searcher(ABC):
     spaces: ClassVar[tuple[str, ...] | None] = None  # the spaces it can search (None: any); suites check it
     spaces_reason: ClassVar[str] = ""  # why only those, for the refusal
     large_spaces: ClassVar[bool] = False  # searches spaces too large to enumerate (``space.enumerable`` False)
+    # another registered searcher whose random stream this one shares (None: its own): an ablation that differs
+    # from its parent only after the shared setup, so the two are paired and share that setup's cache
+    seed_stream: ClassVar[str | None] = None
 
     def __init__(self, **params: Any) -> None:
         self.params = params

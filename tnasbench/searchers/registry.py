@@ -82,6 +82,14 @@ def get_searcher(name: str) -> SearcherClass:
     return cls
 
 
+def seed_stream(name: str) -> str:
+    """The searcher whose random stream ``name`` draws from: its ``seed_stream``, or itself."""
+    stream = getattr(get_searcher(name), "seed_stream", None) or name
+    if stream != name and stream not in searcher_names():
+        raise TnasbenchError(f"searcher {name!r} shares the seeds of {stream!r}, which is not registered: fix its seed_stream")
+    return stream
+
+
 def check_params(name: str, params: Any) -> SearcherClass:
     """The searcher registered under ``name``, with ``params`` checked before anything runs: a table
     (JSON object), and, where the class declares its hyper-parameters (``params_type``, a dataclass),

@@ -253,10 +253,13 @@ class TnasNoMeta(Tnas):
 
 
 class TnasRandomInit(Tnas):
-    """Ablation: meta-trained, but a random initial design instead of the model's top cells."""
+    """Ablation: meta-trained, but a random initial design instead of the model's top cells. It shares TNAS's
+    seeds, so each replicate uses TNAS's meta-trained model (cached) and the ablation is paired with TNAS."""
 
     name = "tnas-randinit"
+    version = f"{Tnas.version}.1"  # .1: TNAS's seeds and meta-trained model (before: seeds of its own)
     variant_defaults = {"initial_design": "random"}
+    seed_stream = "tnas"
 
 
 class TnasFsbo(Tnas):
