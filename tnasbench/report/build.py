@@ -28,6 +28,7 @@ from tnasbench.report.figures import (
 from tnasbench.report.html import write_index
 from tnasbench.report.hypotheses import TNAS, Verdict, h1, h1_transfer, h2, h3
 from tnasbench.report.stats import (
+    POOLED_POINTS,
     blocks,
     friedman_nemenyi,
     on_every_benchmark,
@@ -235,7 +236,8 @@ def build_report(
     rank_tests = [t for b in cd_budgets if (t := friedman_nemenyi(blocks(ranked, b), int(b))) is not None]
     summary, rank_table = summary_with_ci(at_budgets), ranks(ranked)
     final = _with_search_cost(final_trials(observations), facts)
-    paired = paired_comparison(at_budgets, reference, margin) if reference else None
+    same_units = anytime["benchmark"].nunique() == 1 and anytime["report_metric"].nunique() == 1
+    paired = paired_comparison(at_budgets, reference, margin, same_units) if reference else None
     verdicts = [
         h1(at_budgets, declared),
         h1_transfer(at_budgets, declared),
@@ -422,15 +424,18 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: fl
     )
     if margin is not None:
         table[f"p equivalent ±{margin:g} (Holm)"] = paired["p_equivalent_holm"].map("{:.3g}".format)
+        table[f"p not worse by {margin:g} (Holm)"] = paired["p_noninferior_holm"].map("{:.3g}".format)
     table["outcome"] = paired["outcome"]
     equivalence = (
         []
         if margin is None
         else [
-            f"Equivalence (`--margin {margin:g}`): two one-sided paired t-tests (TOST) per task that the mean "
-            f"difference lies inside ±{margin:g} regret points, Holm-corrected; significant exactly when the 90% "
-            "t-interval lies inside the margin. A row that is not equivalent and not significantly different is "
-            "inconclusive.",
+            f"Equivalence (`--margin {margin:g}`): two one-sided paired t-tests (TOST) that the mean difference "
+            f"lies inside ±{margin:g} regret points, Holm-corrected; significant exactly when the 90% t-interval "
+            f"lies inside the margin. Non-inferiority: the one-sided paired t-test that it lies below +{margin:g} "
+            f"(the searcher is not worse than {reference} by the margin), Holm-corrected. Per task, and, where "
+            f"every task reports one metric, pooled over all (dataset, seed) pairs in points (`{POOLED_POINTS}`). "
+            "A row that is none of equivalent, not worse, or significantly different is inconclusive.",
             "",
         ]
     )

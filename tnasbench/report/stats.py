@@ -20,6 +20,7 @@ from tnasbench.report.anytime import checkpoints, trial_budgets
 
 ALPHA = 0.05
 POOLED = "pooled"  # the scope of a paired test over every task, on normalised regret
+POOLED_POINTS = "pooled (points)"  # over every task in regret points, with a margin, when tasks share one metric
 
 
 def regret_at_budgets(curves: pd.DataFrame) -> pd.DataFrame:
@@ -133,21 +134,30 @@ def friedman_nemenyi(table: pd.DataFrame, budget: int = 0) -> RankTest | None:
 
 
 def paired_tests(
-    at_budgets: pd.DataFrame, reference: str, budgets: list[int] | None = None, margin: float | None = None
+    at_budgets: pd.DataFrame,
+    reference: str,
+    budgets: list[int] | None = None,
+    margin: float | None = None,
+    same_units: bool = False,
 ) -> pd.DataFrame:
     """``reference`` vs every other searcher at each budget, per task (regret points) and pooled over tasks
     (normalised regret, pairs = (dataset, seed)), without correction; ``holm`` corrects a family of them.
 
     ``difference`` = mean of (other − reference): positive means the reference did better; ``ci_low``/
     ``ci_high`` its 95% t-interval; ``p`` the two-sided Wilcoxon signed-rank p. With a ``margin`` (regret
-    points), ``p_equivalent`` is the TOST p that a per-task mean difference lies inside ±margin.
+    points), ``p_equivalent`` is the TOST p that a mean difference in points lies inside ±margin, and
+    ``p_noninferior`` the one-sided paired t p that it lies below +margin (the other is not worse by the margin);
+    when the tasks' regrets share one metric (``same_units``), a ``POOLED_POINTS`` scope tests them over
+    every (dataset, seed) pair in points.
     """
     frame = at_budgets if budgets is None else at_budgets[at_budgets["budget"].isin(budgets)]
-    pooled = frame["dataset"].nunique() > 1 and frame["normalised_regret"].notna().all()
+    several = frame["dataset"].nunique() > 1
+    pooled = several and frame["normalised_regret"].notna().all()
     rows = []
     for budget, at in frame.groupby("budget"):
         scopes = [(d, part, "regret") for d, part in at.groupby("dataset")]
         scopes += [(POOLED, at, "normalised_regret")] if pooled else []
+        scopes += [(POOLED_POINTS, at, "regret")] if several and same_units and margin is not None else []
         for scope, part, value in scopes:
             wide = part.pivot_table(index=["dataset", "seed"], columns="searcher", values=value)
             if reference not in wide:
@@ -162,10 +172,12 @@ def paired_tests(
                 row = {"budget": budget, "scope": scope, "searcher": other, "value": value, "pairs": len(pair)}
                 row |= {"difference": diff.mean(), "ci_low": diff.mean() - half, "ci_high": diff.mean() + half, "p": p}
                 if margin is not None:
-                    row["p_equivalent"] = tost_p(diff, margin) if value == "regret" else np.nan
+                    in_points = value == "regret"
+                    row["p_equivalent"] = tost_p(diff, margin) if in_points else np.nan
+                    row["p_noninferior"] = noninferior_p(diff, margin) if in_points else np.nan
                 rows.append(row)
     columns = ["budget", "scope", "searcher", "value", "pairs", "difference", "ci_low", "ci_high", "p"]
-    return pd.DataFrame(rows, columns=columns + ([] if margin is None else ["p_equivalent"]))
+    return pd.DataFrame(rows, columns=columns + ([] if margin is None else ["p_equivalent", "p_noninferior"]))
 
 
 EXACT_PAIRS = 13  # up to here scipy's p is exact (all 2^n sign flips); beyond it, scipy's own methods
@@ -222,16 +234,21 @@ def holm(table: pd.DataFrame, margin: float | None = None) -> pd.DataFrame:
     )
     if margin is not None:
         table["p_equivalent_holm"] = holm_adjusted(table["p_equivalent"].fillna(1.0))
+        table["p_noninferior_holm"] = holm_adjusted(table["p_noninferior"].fillna(1.0))
+        noninferior = (table["p_noninferior_holm"] < ALPHA) & (outcome != "worse")
+        outcome = np.where(noninferior & (outcome != "better"), f"not worse by {margin:g}", outcome)
         outcome = np.where(table["p_equivalent_holm"] < ALPHA, f"equivalent (±{margin:g})", outcome)
     table["outcome"] = outcome
     return table
 
 
-def paired_comparison(at_budgets: pd.DataFrame, reference: str, margin: float | None = None) -> pd.DataFrame:
+def paired_comparison(
+    at_budgets: pd.DataFrame, reference: str, margin: float | None = None, same_units: bool = False
+) -> pd.DataFrame:
     """Every paired test of ``reference`` (``paired_tests``), Holm-corrected within each scope (one task, or
     pooled) over searcher × budget, the families the verdicts' checks use. One family of every row (504 in
     a report of 8 tasks) would leave no per-task row a chance, whatever its differences."""
-    tests = paired_tests(at_budgets, reference, margin=margin)
+    tests = paired_tests(at_budgets, reference, margin=margin, same_units=same_units)
     if tests.empty:
         return holm(tests, margin)
     return pd.concat([holm(family, margin) for _, family in tests.groupby("scope", sort=False)]).sort_index()
@@ -241,6 +258,17 @@ def smallest_holm_p(pairs: int, tests: int) -> float:
     """The smallest Holm-corrected p a family of ``tests`` two-sided Wilcoxon tests can reach with ``pairs``
     pairs each: every test at its floor 2 / 2^pairs (all differences one way), times the family size."""
     return min(1.0, tests * 2.0 / 2.0**pairs)
+
+
+def noninferior_p(diff: pd.Series, margin: float) -> float:
+    """One-sided paired t-test that the mean of ``diff`` (other − reference regret) lies below +``margin``: the
+    other is not worse than the reference by the margin or more. Below α exactly when the upper end of the
+    1 − 2α t-interval is below the margin. NaN for one pair."""
+    if len(diff) < 2:
+        return np.nan
+    if np.allclose(diff, diff.iloc[0]):
+        return 0.0 if diff.iloc[0] < margin else 1.0
+    return float(stats.ttest_1samp(diff, margin, alternative="less").pvalue)
 
 
 def tost_p(diff: pd.Series, margin: float) -> float:
