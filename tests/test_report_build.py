@@ -186,11 +186,14 @@ def test_a_margin_adds_the_equivalence_test(store_path, tmp_path, capsys):
     assert "Equivalence (`--margin 50`)" in (out / "report.md").read_text()
     paired = pd.read_csv(out / "paired.csv")
     assert paired["p_equivalent_holm"].between(0, 1).all()
-    # a 50-point margin covers any regret difference on NB201: every per-task pair is equivalent; pooled rows
-    # are in normalised regret, where a margin in points means nothing, so they get no equivalence test
-    per_task = paired["scope"] != "pooled"
-    assert (paired.loc[per_task, "outcome"] == "equivalent (±50)").all()
-    assert paired.loc[~per_task, "p_equivalent"].isna().all()
+    # a 50-point margin covers any regret difference on NB201: every pair in points is equivalent (per task, and
+    # pooled in points: every task reports one metric); normalised regret, where a margin in points means
+    # nothing, gets no equivalence or non-inferiority test
+    in_points = paired["scope"] != "pooled"
+    assert "pooled (points)" in set(paired["scope"])
+    assert (paired.loc[in_points, "outcome"] == "equivalent (±50)").all()
+    assert (paired.loc[in_points, "p_noninferior_holm"] < 0.05).all()
+    assert paired.loc[~in_points, ["p_equivalent", "p_noninferior"]].isna().all().all()
     assert main(["report", str(store_path), "--out", str(out), "--margin", "0"]) == 2
     assert "--margin: must be a positive number of regret points, got '0'" in capsys.readouterr().err
 

@@ -296,3 +296,51 @@ def test_holm_adjusted_is_statsmodels_holm():
     for p in [rng.uniform(size=12), rng.uniform(0, 0.02, size=7), np.array([0.01, 0.01, 0.04, 1.0]), np.array([0.3])]:
         np.testing.assert_allclose(holm_adjusted(p), multipletests(p, method="holm")[1], atol=1e-15)
     np.testing.assert_allclose(holm_adjusted([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])  # by hand
+
+
+def _fast_vs_stock(difference_of):
+    """A two-arm store ("stock" the reference, "fast" the other) at one budget: fast's regret = stock's 1 +
+    ``difference_of(dataset, seed)``."""
+    return at_budgets(
+        lambda s, d, b, seed: 1.0 + (difference_of(d, seed) if s == "fast" else 0.0),
+        budgets=(50,),
+        seeds=range(20),
+        searchers=("stock", "fast"),
+    )
+
+
+def _outcomes(frame, same_units=True):
+    table = paired_comparison(frame, "stock", margin=0.25, same_units=same_units)
+    return dict(zip(table["scope"], table["outcome"], strict=True)), table
+
+
+SPREAD = np.random.default_rng(0).normal(size=20)  # one noise pattern per seed, centred to mean 0 below
+SPREAD = (SPREAD - SPREAD.mean()) / SPREAD.std(ddof=1)
+
+
+def test_pooled_pairs_can_show_non_inferiority_that_one_task_cannot_and_that_is_not_equivalence():
+    """Mean difference -0.1 with sd 1: on the 60 pooled pairs the 90% interval [-0.32, +0.12] reaches below -0.25
+    (not equivalent) and stays below +0.25 (non-inferior), and no test calls the difference significant."""
+    outcomes, table = _outcomes(_fast_vs_stock(lambda d, seed: -0.1 + SPREAD[seed]))
+    assert outcomes["pooled (points)"] == "non-inferior (+0.25)"
+    pooled = table.set_index("scope").loc["pooled (points)"]
+    assert pooled["pairs"] == 60 and pooled["p_noninferior_holm"] < 0.05 < pooled["p_equivalent_holm"]
+    assert pooled["ci_high"] < 0.25 < -pooled["ci_low"]
+    assert outcomes["cifar10"] == "no significant difference"  # 20 pairs: the interval's upper end is above 0.25
+    # much better: significantly so ("worse" speaks for the reference), which says more than non-inferior
+    assert _outcomes(_fast_vs_stock(lambda d, seed: -0.6 + SPREAD[seed]))[0]["pooled (points)"] == "worse"
+
+
+def test_a_fast_mode_worse_by_the_margin_is_never_called_non_inferior():
+    outcomes, table = _outcomes(_fast_vs_stock(lambda d, seed: 0.25 + 0.5 * SPREAD[seed]))
+    assert not {o for o in outcomes.values() if o.startswith(("non-inferior", "equivalent"))}
+    in_points = table["value"] == "regret"
+    assert (table.loc[in_points, "p_noninferior"] > 0.4).all()  # a mean exactly at the margin: p = 0.5
+    assert table.loc[~in_points, "p_noninferior"].isna().all()  # normalised regret: no margin in points
+
+
+def test_points_pool_only_when_the_tasks_share_a_metric_and_a_margin_is_given():
+    frame = _fast_vs_stock(lambda d, seed: -0.1 + SPREAD[seed])
+    assert "pooled (points)" not in _outcomes(frame, same_units=False)[0]
+    assert "pooled (points)" not in set(paired_comparison(frame, "stock", same_units=True)["scope"])
+    assert "pooled" in _outcomes(frame, same_units=False)[0]  # normalised regret pools whatever the metric

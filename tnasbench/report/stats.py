@@ -235,8 +235,10 @@ def holm(table: pd.DataFrame, margin: float | None = None) -> pd.DataFrame:
     if margin is not None:
         table["p_equivalent_holm"] = holm_adjusted(table["p_equivalent"].fillna(1.0))
         table["p_noninferior_holm"] = holm_adjusted(table["p_noninferior"].fillna(1.0))
-        noninferior = (table["p_noninferior_holm"] < ALPHA) & (outcome != "worse")
-        outcome = np.where(noninferior & (outcome != "better"), f"not worse by {margin:g}", outcome)
+        # outcomes speak for the reference ("better": it did better); a row that is non-inferior and not
+        # significantly better than the reference (which "worse" already says) is "non-inferior"
+        noninferior = (table["p_noninferior_holm"] < ALPHA) & (outcome != "better") & (outcome != "worse")
+        outcome = np.where(noninferior, f"non-inferior (+{margin:g})", outcome)
         outcome = np.where(table["p_equivalent_holm"] < ALPHA, f"equivalent (±{margin:g})", outcome)
     table["outcome"] = outcome
     return table
