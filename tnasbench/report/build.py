@@ -435,7 +435,7 @@ def _paired_lines(paired: pd.DataFrame | None, reference: str | None, margin: fl
             f"lies inside the margin. Non-inferiority: the one-sided paired t-test that it lies below +{margin:g} "
             f"(the searcher is not worse than {reference} by the margin), Holm-corrected. Per task, and, where "
             f"every task reports one metric, pooled over all (dataset, seed) pairs in points (`{POOLED_POINTS}`). "
-            "Outcomes speak for the reference: \"better\" means it did significantly better. A row that is none of "
+            'Outcomes speak for the reference: "better" means it did significantly better. A row that is none of '
             "equivalent, non-inferior or significantly different is inconclusive.",
             "",
         ]

@@ -86,7 +86,9 @@ def seed_stream(name: str) -> str:
     """The searcher whose random stream ``name`` draws from: its ``seed_stream``, or itself."""
     stream = getattr(get_searcher(name), "seed_stream", None) or name
     if stream != name and stream not in searcher_names():
-        raise TnasbenchError(f"searcher {name!r} shares the seeds of {stream!r}, which is not registered: fix its seed_stream")
+        raise TnasbenchError(
+            f"searcher {name!r} shares the seeds of {stream!r}, which is not registered: fix its seed_stream"
+        )
     return stream
 
 
