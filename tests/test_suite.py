@@ -3,6 +3,8 @@ from pathlib import Path
 import pytest
 
 from tnasbench.errors import TnasbenchError
+from tnasbench.searchers import register
+from tnasbench.searchers.random_search import RandomSearch
 from tnasbench.suite import load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,3 +121,15 @@ def test_a_suite_that_is_not_utf8_or_is_a_folder_is_one_clear_error(tmp_path):
 def test_trial_timeout_defaults_to_six_hours_and_is_read(tmp_path):
     assert load_suite(write(tmp_path, GOOD)).trial_timeout == 6 * 3600
     assert load_suite(write(tmp_path, "trial_timeout = 90\n" + GOOD)).trial_timeout == 90.0
+
+
+@register
+class PairedWithATypo(RandomSearch):
+    name = "test-paired-with-a-typo"
+    seed_stream = "random-serach"
+
+
+def test_a_seed_stream_naming_no_searcher_fails_when_the_suite_loads(tmp_path):
+    text = GOOD + '[[searchers]]\nname = "test-paired-with-a-typo"\n'
+    with pytest.raises(TnasbenchError, match="shares the seeds of 'random-serach', which is not registered"):
+        load_suite(write(tmp_path, text))

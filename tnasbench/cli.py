@@ -317,7 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=arguments.folder, default="report", help="output folder (default ./report)")
     report.add_argument("--reference", help="searcher to pair every other one against (default: tnas when stored)")
     report.add_argument("--margin", type=arguments.points, metavar="POINTS",
-                        help="also test each pair for equivalence within ±POINTS regret (TOST), e.g. 0.25")  # fmt: skip
+                        help="also test each pair for equivalence within ±POINTS regret (TOST) and for being "
+                             "not worse by POINTS (non-inferiority), e.g. 0.25")  # fmt: skip
     report.set_defaults(func=_cmd_report)
     compare = sub.add_parser("compare", help="run a new searcher on every stored benchmark/seed, then report")
     compare.add_argument("store", type=arguments.store, help=store_help)

@@ -211,7 +211,7 @@ def load_suite(path: str | Path) -> Suite:
 
 def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
     from tnasbench.benchmarks.kinds import benchmark_kind
-    from tnasbench.searchers.registry import check_params, check_space
+    from tnasbench.searchers.registry import check_params, check_space, seed_stream
     from tnasbench.space import get_space
 
     _check_keys(path, "the suite", raw, TOP_KEYS)
@@ -297,6 +297,7 @@ def parse_suite(raw: dict[str, Any], path: Path) -> Suite:
         try:  # unknown or broken searchers, their unknown params and spaces they cannot search fail here
             check_params(item["name"], params)
             check_space(item["name"], benchmark, params)
+            seed_stream(item["name"])
         except TnasbenchError as error:
             raise _fail(path, str(error)) from None
         label = item.get("label", item["name"])
