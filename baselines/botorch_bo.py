@@ -60,7 +60,7 @@ class BotorchEI(ObservingSearcher):
     large_spaces = True
 
     @classmethod
-    def version_for(cls, params: dict) -> str:
+    def version_for(cls, params: dict, space: SearchSpace) -> str:
         return cls.version if params.get("fast", True) else "1"  # the stock mode is unchanged since 1
 
     @classmethod

@@ -8,16 +8,17 @@ pymoo 0.6.0 the acquisition optimiser drew its seed from numpy's global generato
 seeds from OS entropy instead, so ``_seed_pymoo_from_numpy`` restores the old behaviour (else
 the same seed would not give the same trajectory).
 
-On a finite space ``optimizer = "finite"`` keeps HEBO's model, power transform, MACE acquisitions (EI,
-PI, LCB as three objectives) and its random pick from their Pareto set, but computes the Pareto set over
-every unevaluated cell at once instead of searching for it with pymoo's genetic algorithm
-(``FiniteParetoOpt``, swapped in for HEBO's ``EvolutionOpt`` during ``suggest``): ~4.6x faster per step.
-It stays opt-in: its paired equivalence suite (``reports/hebo-fast-vs-stock/``: 20 seeds x 3 NB201 datasets x 50
-evaluations, ~2x less HEBO compute a trial than today's stock) found no significant difference on any dataset but
-showed equivalence within the pre-registered ±0.25 regret points on CIFAR-10 only (differences at 50: +0.10, -0.38,
--0.15; HEBO's seed-to-seed spread would need ~130-280 pairs per dataset). The exact front also holds more purely
-exploratory cells than the genetic search's population (on the synthetic check, its first three model proposals
-averaged 35 against stock's 49). ``optimizer = "evolution"`` (default) is stock, with pymoo's pairwise duplicate
+On a space it can enumerate, HEBO's default (``optimizer = "auto"``, or ``"finite"``) keeps HEBO's model, power
+transform, MACE acquisitions (EI, PI, LCB as three objectives) and its random pick from their Pareto set, but
+computes the Pareto set over every unevaluated cell at once instead of searching for it with pymoo's genetic
+algorithm (``FiniteParetoOpt``, swapped in for HEBO's ``EvolutionOpt`` during ``suggest``): ~4.6x faster per step,
+~2x less HEBO compute a trial. Per task, its paired suite (``reports/hebo-fast-vs-stock/``: 20 seeds x 3 NB201
+datasets x 50 evaluations) showed equivalence within ±0.25 regret points on CIFAR-10 only (HEBO's seed-to-seed
+spread would need ~130-280 pairs per dataset); a pre-registered run on 20 fresh seeds pooling the 60 pairs in points
+(``reports/hebo-finite-confirm/``) found it equivalent: -0.017 [-0.227, +0.194] at 50 evaluations. The exact front
+also holds more purely exploratory cells than the genetic search's population (on the synthetic check, its first
+three model proposals averaged 35 against stock's 49). ``optimizer = "evolution"`` (and "auto" on a space too large
+to enumerate, MobileNetV3) is stock, with pymoo's pairwise duplicate
 check done by hashing (``hebo_duplicates``: the same flags) and its per-variable mating on arrays (``hebo_mating``:
 the same draws and offspring), so the same suggestions: a step at 50 observations 7.8 s -> 4.7 s with the first, at
 100 observations 2.0 s -> 1.2 s with the second (one loaded run).
@@ -53,11 +54,11 @@ INSTALL = "pip install --no-deps hebo==0.3.6 && pip install pymoo GPy catboost d
 @dataclass(frozen=True)
 class HeboConfig:
     initial: int = 10  # HEBO's own default initial design; fewer than 7 lets its GP fit fail silently
-    optimizer: str = "evolution"  # stock; "finite": MACE's Pareto set over every unevaluated cell (see above)
+    optimizer: str = "auto"  # "finite" on a space it can enumerate, else "evolution" (stock); see above
 
     def __post_init__(self) -> None:
-        if self.optimizer not in ("finite", "evolution"):
-            raise ValueError(f"hebo: optimizer must be 'finite' or 'evolution', got {self.optimizer!r}")
+        if self.optimizer not in ("auto", "finite", "evolution"):
+            raise ValueError(f"hebo: optimizer must be 'auto', 'finite' or 'evolution', got {self.optimizer!r}")
         if self.initial < 7:
             raise ValueError(
                 f"hebo: initial must be at least 7 (HEBO's GP fit degrades to NaN below), got {self.initial}"
@@ -132,11 +133,13 @@ class Hebo(Searcher):
             )
 
     @classmethod
-    def version_for(cls, params: dict) -> str:
-        return "3" if params.get("optimizer") == "finite" else cls.version  # finite: 2 its optimiser, 3 GP settings
+    def version_for(cls, params: dict, space: SearchSpace) -> str:
+        finite = _optimizer(params.get("optimizer", "auto"), space) == "finite"
+        return "3" if finite else cls.version  # finite: 2 its optimiser, 3 GP settings
 
     def setup(self, space: SearchSpace, context: SearchContext, seed: int) -> None:
         self.config = config_from_params(HeboConfig, self.params, self.name)
+        self._optimizer_name = _optimizer(self.config.optimizer, space)
         design_space, hebo = _import_hebo()
         self._names = [f"edge{k}" for k in range(len(space.dimensions))]  # HEBO's variables: the space's dimensions
         self._choices = [list(d.choices) for d in space.dimensions]
@@ -150,7 +153,7 @@ class Hebo(Searcher):
         self._snapped = self._random_steps = 0
         self._space = space
         self._unseen = np.ones(len(space), dtype=bool) if space.enumerable else None  # None: a large space
-        if self.config.optimizer == "finite":  # every cell as HEBO's data frame
+        if self._optimizer_name == "finite":  # every cell as HEBO's data frame
             matrix = space.choices_matrix
             self._cells = pd.DataFrame(
                 {n: np.asarray(choices, dtype=object)[matrix[:, k]] for k, (n, choices) in enumerate(self._columns())}
@@ -176,14 +179,18 @@ class Hebo(Searcher):
     def _columns(self) -> list[tuple[str, list[str]]]:
         return list(zip(self._names, self._choices, strict=True))
 
-    def describe(self) -> dict[str, int]:
-        return {"suggestions_outside_space": self._snapped, "steps_on_random_predictions": self._random_steps}
+    def describe(self) -> dict[str, Any]:
+        return {
+            "optimizer": self._optimizer_name,
+            "suggestions_outside_space": self._snapped,
+            "steps_on_random_predictions": self._random_steps,
+        }
 
     def _acquisition_optimizer(self):
         """HEBO's genetic optimiser, or the finite one over the cells not evaluated yet."""
         import hebo.optimizers.hebo as module
 
-        if self.config.optimizer == "evolution":  # stock, with pymoo's duplicate check and mating on arrays
+        if self._optimizer_name == "evolution":  # stock, with pymoo's duplicate check and mating on arrays
             import hebo.acq_optimizers.evolution_optimizer as evolution
 
             from baselines.hebo_duplicates import HashedDuplicates
@@ -206,6 +213,14 @@ class Hebo(Searcher):
                 self._optimizer.observe(cell, np.array([[-result.accuracy]]))  # HEBO minimises
         except Exception as error:
             raise HeboFailed(f"HEBO failed to observe step {self._steps}: {type(error).__name__}: {error}") from None
+
+
+def _optimizer(name: str, space: SearchSpace) -> str:
+    """The acquisition optimiser ``optimizer = name`` runs on ``space``: "auto" is finite where it can score
+    every cell."""
+    if name == "auto":
+        return "finite" if space.enumerable else "evolution"
+    return name
 
 
 def _gp_settings() -> contextlib.ExitStack:

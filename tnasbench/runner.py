@@ -61,7 +61,8 @@ def benchmark_facts(spec: TrialSpec) -> tuple[str, str, float]:
 def resolve(spec: TrialSpec) -> TrialSpec:
     """Fill in what the key depends on: the report metric, data signature, searcher version."""
     report, signature, _ = benchmark_facts(spec)
-    version = get_searcher(spec.searcher).version_for(spec.searcher_params)
+    space = get_space(benchmark_kind(spec.benchmark).space)
+    version = get_searcher(spec.searcher).version_for(spec.searcher_params, space)
     return replace(spec, report=report, signature=signature, searcher_version=version)
 
 

@@ -14,7 +14,7 @@ from baselines.nasbowl import cell_graph
 from tnasbench.benchmarks.protocol import Result
 from tnasbench.runner import run_trial
 from tnasbench.searchers import SearchContext, get_searcher
-from tnasbench.space import Arch, nb201_space
+from tnasbench.space import Arch, get_space, nb201_space
 from tnasbench.testing import SearcherConformance, anytime_regret, conformance_spec, synthetic_objective
 
 
@@ -46,9 +46,17 @@ class TestHebo(SearcherConformance):
         return "hebo"
 
 
-def _mean_regret(name, objective, budget, seeds=4):
+class TestHeboStock(TestHebo):
+    """Stock HEBO's genetic search (pymoo seeded from numpy's generator): the same seed, the same trajectory."""
+
+    @pytest.fixture
+    def searcher_params(self):
+        return {"optimizer": "evolution"}
+
+
+def _mean_regret(name, objective, budget, seeds=4, **params):
     """Anytime regret (mean of best-so-far regret over the budget), averaged over seeds."""
-    return np.mean([anytime_regret(name, {}, objective, seed, budget) for seed in range(seeds)])
+    return np.mean([anytime_regret(name, params, objective, seed, budget) for seed in range(seeds)])
 
 
 def _proposed_values(name, objective, seed, budget, **params):
@@ -84,8 +92,8 @@ def test_bananas_finds_a_synthetic_optimum_faster_than_random_search_at_50_evalu
 
 
 def test_hebo_model_proposes_far_better_cells_than_random_on_a_synthetic_objective():
-    """HEBO's model (finite optimiser here: the same model and acquisitions, ~5x cheaper per step than the
-    genetic search, which the slow test below runs) after ten random cells. A uniformly random cell scores
+    """HEBO's model (its default finite optimiser: the same model and acquisitions, ~5x cheaper per step than the
+    stock genetic search, which the slow test below runs) after ten random cells. A uniformly random cell scores
     20 on average (each edge matches the target with probability 1/5), standard deviation 18: 28 random
     cells average above 33 with probability below 0.01%. The first model steps still explore (the Pareto
     pick), so steps 14-20 are scored; measured over 8 seeds: 47 (stock HEBO: 48)."""
@@ -96,10 +104,11 @@ def test_hebo_model_proposes_far_better_cells_than_random_on_a_synthetic_objecti
 
 
 @pytest.mark.slow  # ~3 min: 45 HEBO model steps; the test above runs 6
-def test_hebo_runs_its_model_and_beats_random_search_on_a_synthetic_objective():
+def test_stock_hebo_runs_its_model_and_beats_random_search_on_a_synthetic_objective():
     pytest.importorskip("hebo", reason="HEBO is an extra: pip install --no-deps hebo==0.3.6 (see README)")
     objective = synthetic_objective(Arch((3, 1, 2, 4, 0, 3)))
-    assert _mean_regret("hebo", objective, 25, seeds=3) < _mean_regret("random-search", objective, 25, seeds=3)
+    stock = _mean_regret("hebo", objective, 25, seeds=3, optimizer="evolution")
+    assert stock < _mean_regret("random-search", objective, 25, seeds=3)
 
 
 def test_hebo_refuses_a_non_finite_accuracy_with_one_line():
@@ -172,12 +181,24 @@ def test_hebo_finite_optimiser_returns_exactly_the_pareto_set_of_unevaluated_cel
     assert sorted(found["edge0"]) == ["a", "b", "d"]
 
 
-def test_hebo_finite_mode_proposes_unevaluated_cells_and_keeps_its_own_version():
+def test_hebo_finite_mode_proposes_unevaluated_cells_and_its_version_follows_the_optimiser_the_space_selects():
     pytest.importorskip("hebo", reason="HEBO is an extra")
     outcome = run_trial(conformance_spec("hebo", {"optimizer": "finite"}, 0, 13))
     assert outcome.error is None and len({o.arch for o in outcome.observations}) == 13
-    assert get_searcher("hebo").version_for({"optimizer": "finite"}) == "3"
-    assert get_searcher("hebo").version_for({}) == "2"  # stock HEBO stays the default
+    hebo, nb201, mbv3 = get_searcher("hebo"), get_space("nb201"), get_space("mobilenetv3")
+    assert hebo.version_for({"optimizer": "finite"}, nb201) == hebo.version_for({}, nb201) == "3"
+    assert hebo.version_for({"optimizer": "evolution"}, nb201) == hebo.version_for({}, mbv3) == "2"  # stock
+
+
+def test_hebo_is_finite_by_default_where_it_can_score_every_cell_and_stock_elsewhere():
+    pytest.importorskip("hebo", reason="HEBO is an extra")
+    by_default = run_trial(conformance_spec("hebo", {}, 0, 12))
+    assert by_default.error is None and by_default.info["optimizer"] == "finite"
+    finite = run_trial(conformance_spec("hebo", {"optimizer": "finite"}, 0, 12))
+    assert [o.arch for o in by_default.observations] == [o.arch for o in finite.observations]
+    large = get_searcher("hebo")()  # MobileNetV3's 1.1e20 subnets cannot be scored one by one: stock HEBO
+    large.setup(get_space("mobilenetv3"), SearchContext("imagenet", "accuracy"), 0)
+    assert large.describe()["optimizer"] == "evolution"
 
 
 def test_hashed_duplicate_check_flags_exactly_what_pymoos_pairwise_one_does():

@@ -16,8 +16,9 @@ OTHER_SPACES = [
 ]
 NO_OFA = pytest.mark.skipif(not OFA_PREDICTOR.is_file(), reason=f"no OFA predictor at {OFA_PREDICTOR}")
 OFA = pytest.param("ofa-imagenet", marks=NO_OFA)  # the MobileNetV3 space: 1.1e20 subnets, through candidate pools
-# Stock HEBO's genetic search on MobileNetV3's 20 dimensions costs ~20 s a trial: its check there is in the slow
-# tier; the default tier checks the same searcher on the two other large categorical spaces.
+# HEBO's default on MobileNetV3 (too large to score cell by cell) is its stock genetic search over 20 dimensions,
+# ~20 s a trial: its check there is in the slow tier. The default tier checks HEBO's default on the two other
+# spaces (its finite optimiser), and stock HEBO on NB201 (tests/baselines/test_model_based.py).
 SLOW_ON_OFA = {"hebo"}
 TNAS_FAST = {"arch_hidden": 32, "head": [32, 16], "meta_steps": 20, "batch": 64, "finetune_epochs": 10}
 SEARCHERS = {  # name -> (params, budget): budgets just past each model's initial design

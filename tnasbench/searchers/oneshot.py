@@ -32,8 +32,8 @@ class OneShotSearcher(ABC):
         return None
 
     @classmethod
-    def version_for(cls, params: dict[str, Any]) -> str:
-        """The version in the keys of trials with ``params``: ``version``, unless modes change separately."""
+    def version_for(cls, params: dict[str, Any], space: Any) -> str:
+        """As ``Searcher.version_for``."""
         return cls.version
 
     @abstractmethod

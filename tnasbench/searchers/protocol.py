@@ -95,8 +95,9 @@ class Searcher(ABC):
         return None
 
     @classmethod
-    def version_for(cls, params: dict[str, Any]) -> str:
-        """The version in the keys of trials with ``params``: ``version``, unless modes change separately."""
+    def version_for(cls, params: dict[str, Any], space: SearchSpace) -> str:
+        """The version in the keys of trials with ``params`` on ``space``: ``version``, unless modes (or a mode a
+        space selects) change separately."""
         return cls.version
 
     @abstractmethod
