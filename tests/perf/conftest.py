@@ -56,9 +56,7 @@ GOALS = (
         5,
         "× floor",
     ),
-    Goal(
-        "test_ask_after_observations[hebo-100]", "HEBO step (default: finite optimiser), 100 observations", 0.5, "s"
-    ),
+    Goal("test_ask_after_observations[hebo-100]", "HEBO step (default: finite optimiser), 100 observations", 0.5, "s"),
     Goal("test_runner_and_store_per_observation", "runner + store, cheap searchers", 10_000, "obs/s"),
     Goal("test_run_on_a_finished_store", "`tnasbench run` on a finished store (a process)", 2, "s"),
     Goal("test_report_from_100k_observations", "report from 104,000 observations", 10, "s"),
